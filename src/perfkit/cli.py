@@ -1,0 +1,214 @@
+"""The ``perfkit`` command line.
+
+    perfkit demo                               score the bundled sales example
+    perfkit validate SCHEME...                 report every problem; exit 1 if any
+    perfkit score SCHEME DATA [--format F]     score a CSV / JSON / JSONL file
+    perfkit explain SCHEME DATA EMPLOYEE_ID    how one employee's grade came about
+    perfkit schema                             the JSON Schema of the scheme format
+
+Exit codes: 0 success, 1 problems in the scheme or the data, 2 bad command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TextIO
+
+from perfkit import __version__, example_path
+from perfkit.errors import DataError, PerfkitError
+from perfkit.io.rows import read_rows
+from perfkit.rules.scorecard import Evaluation
+from perfkit.scheme import Scheme, load_scheme, validate_scheme
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = stdout or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(out)
+        return 2
+    try:
+        result: int = args.run(args, out)
+        return result
+    except PerfkitError as exc:
+        print(f"error: {exc}", file=out if stdout else sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perfkit", description="Exact, explainable performance scoring.")
+    parser.add_argument("--version", action="version", version=f"perfkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="score the bundled sales example and explain one result")
+    demo.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    demo.set_defaults(run=_demo)
+
+    validate = commands.add_parser("validate", help="check scheme files and report every problem")
+    validate.add_argument("schemes", nargs="+", metavar="SCHEME")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.set_defaults(run=_validate)
+
+    score = commands.add_parser("score", help="score a data file (CSV, JSON or JSONL)")
+    score.add_argument("scheme", metavar="SCHEME")
+    score.add_argument("data", metavar="DATA")
+    score.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    score.add_argument(
+        "--collect-errors",
+        action="store_true",
+        help="score every good row and list the bad ones, instead of stopping at the first",
+    )
+    score.set_defaults(run=_score)
+
+    explain = commands.add_parser("explain", help="explain one employee's result")
+    explain.add_argument("scheme", metavar="SCHEME")
+    explain.add_argument("data", metavar="DATA")
+    explain.add_argument("employee_id", metavar="EMPLOYEE_ID")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.set_defaults(run=_explain)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the scheme format")
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    scheme = load_scheme(example_path("sales-quarterly.yaml"))
+    rows = read_rows(example_path("sales-sample.csv"))
+    result = scheme.compile().evaluate(rows)
+    if args.format != "table":
+        _write(result, args.format, out)
+        return 0
+    print(f"{scheme.name} ({scheme.id}, {scheme.period}): {len(result)} employees\n", file=out)
+    _write(result, "table", out)
+    capped = next((c for c in result if c.grade != c.band_grade), result.cards[0])
+    print(f"\nWhy did {capped.employee_id} get {capped.grade}?\n", file=out)
+    print(capped.explain().to_text(), file=out)
+    return 0
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    failed = False
+    report: list[dict[str, Any]] = []
+    for path in args.schemes:
+        problems = validate_scheme(path)
+        failed = failed or bool(problems)
+        report.append({"scheme": path, "ok": not problems, "problems": [p.to_dict() for p in problems]})
+        if args.format == "text":
+            if not problems:
+                print(f"{path}: ok", file=out)
+                continue
+            print(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
+            for number, problem in enumerate(problems, 1):
+                print(f"{number}. " + str(problem).replace("\n", "\n   "), file=out)
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str), file=out)
+    return 1 if failed else 0
+
+
+def _load(args: argparse.Namespace) -> tuple[Scheme, list[Any]]:
+    return load_scheme(args.scheme), read_rows(args.data)
+
+
+def _score(args: argparse.Namespace, out: TextIO) -> int:
+    scheme, rows = _load(args)
+    result = scheme.compile().evaluate(rows, errors="collect" if args.collect_errors else "raise")
+    _write(result, args.format, out)
+    for problem in result.problems:
+        print(f"error: {_data_problem(problem)}", file=sys.stderr if out is sys.stdout else out)
+    return 0 if result.ok else 1
+
+
+def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    scheme, rows = _load(args)
+    matching = [row for row in rows if str(row.get("employee_id", "")).strip() == args.employee_id]
+    if not matching:
+        raise DataError(f"{args.data} has no row with employee_id {args.employee_id!r}")
+    explanation = scheme.compile().evaluate(matching)[args.employee_id].explain()
+    print(explanation.to_json() if args.format == "json" else explanation.to_text(), file=out)
+    return 0
+
+
+def _schema(args: argparse.Namespace, out: TextIO) -> int:
+    print(json.dumps(Scheme.json_schema(), ensure_ascii=False, indent=2), file=out)
+    return 0
+
+
+def _data_problem(problem: DataError) -> str:
+    return str(problem).replace("\n", "\n   ")
+
+
+def _write(result: Evaluation, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        print(result.to_json(), file=out)
+    elif fmt == "csv":
+        out.write(_csv(result))
+    else:
+        print(_table(result), file=out)
+
+
+def _csv(result: Evaluation) -> str:
+    buffer = io.StringIO()
+    records = [_flat(r) for r in result.to_records()]
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: ";".join(v) if isinstance(v, tuple) else ("" if v is None else str(v)) for k, v in record.items()}
+
+
+def _table(result: Evaluation) -> str:
+    if not result.cards:
+        return "(no score cards)"
+    kpi_ids = [k.id for k in result.cards[0].kpis]
+    header = ["employee_id", *kpi_ids, "total", "band", "grade", "flags / rules"]
+    rows = []
+    for card in result:
+        notes = ", ".join([*card.flags, *(f"rule {r}" for r in card.rules)])
+        rows.append([card.employee_id, *(str(k.score) for k in card.kpis), str(card.total), card.band_grade, card.grade, notes])
+    widths = [max(_width(h), *(_width(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = [_line(header, widths), _line(["-" * w for w in widths], widths)]
+    lines.extend(_line(r, widths) for r in rows)
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if ord(ch) >= 0x1100 and _wide(ch) else 1 for ch in text)
+
+
+def _wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    parts = []
+    for i, (cell, width) in enumerate(zip(cells, widths)):
+        pad = " " * (width - _width(cell))
+        numeric = i > 0 and _is_number(cell)
+        parts.append(pad + cell if numeric else cell + pad)
+    return "  ".join(parts).rstrip()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True

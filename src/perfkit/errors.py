@@ -1,0 +1,222 @@
+"""Errors raised by perfkit.
+
+Every error perfkit raises is a :class:`PerfkitError`. The tree::
+
+    PerfkitError                 base class; never raised itself
+    ├── SchemeError (ValueError) a scheme (file or object) is malformed or inconsistent
+    │   └── FormulaError         a formula does not parse, check, or fold
+    └── DataError (ValueError)   an input row is bad, or a formula fails on it
+
+Each error names what to fix: the file and field path for a scheme, the formula text with
+line, column and a caret, the employee id and column for data. Each one is also available
+as data through :meth:`PerfkitError.to_dict`, and errors that stand for several problems
+carry them in :attr:`PerfkitError.problems`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DataError", "FormulaError", "PerfkitError", "SchemeError"]
+
+
+class PerfkitError(Exception):
+    """Base class of every error perfkit raises.
+
+    ``problems`` holds the individual problems when one error reports several (a scheme
+    with three mistakes, a data set with ten bad rows); for a single problem it holds the
+    error itself.
+    """
+
+    def __init__(self, message: str, *, problems: tuple[PerfkitError, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self._problems = problems
+
+    @property
+    def problems(self) -> tuple[PerfkitError, ...]:
+        return self._problems or (self,)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as plain data, for services and logs."""
+        data: dict[str, Any] = {"type": type(self).__name__, "message": self.message}
+        data.update({k: v for k, v in self._fields().items() if v is not None})
+        if self._problems:
+            data["problems"] = [p.to_dict() for p in self._problems]
+        return data
+
+    def _fields(self) -> dict[str, Any]:
+        return {}
+
+
+class SchemeError(PerfkitError, ValueError):
+    """A scheme is malformed or inconsistent.
+
+    ``path`` is the field path inside the scheme (``kpis[2].weight``), ``source`` the file it
+    came from and ``line`` its line there, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        source: str | None = None,
+        line: int | None = None,
+        scheme_id: str | None = None,
+        problems: tuple[PerfkitError, ...] = (),
+    ) -> None:
+        super().__init__(message, problems=problems)
+        self.path = path
+        self.source = source
+        self.line = line
+        self.scheme_id = scheme_id
+
+    def __str__(self) -> str:
+        if self._problems:
+            return self.message
+        return f"{self.where()}: {self.message}" if self.where() else self.message
+
+    def where(self) -> str:
+        """``file:line: path``, with whatever parts are known."""
+        place = ":".join(str(p) for p in (self.source, self.line) if p is not None)
+        return ": ".join(p for p in (place, self.path) if p)
+
+    def located(self, *, source: str | None, line: int | None) -> SchemeError:
+        """A copy of this problem that also names the file and line."""
+        return self._copy(source=source, line=line)
+
+    def _copy(self, **changes: Any) -> SchemeError:
+        fields = self._fields()
+        fields.update(changes)
+        return type(self)(self.message, **fields)
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "source": self.source,
+            "line": self.line,
+            "scheme_id": self.scheme_id,
+        }
+
+
+class FormulaError(SchemeError):
+    """A formula does not parse, names something unknown, or breaks a sandbox limit.
+
+    Carries the formula ``text``, its ``path`` in the scheme (``kpis[2].score``), the
+    1-based ``formula_line`` and ``column`` of the problem inside the formula, an optional
+    ``suggestion`` (did-you-mean), and renders a caret line under the problem.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str = "",
+        formula_line: int = 1,
+        column: int = 1,
+        end_column: int | None = None,
+        suggestion: str | None = None,
+        hint: str | None = None,
+        path: str | None = None,
+        source: str | None = None,
+        line: int | None = None,
+        scheme_id: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, source=source, line=line, scheme_id=scheme_id)
+        self.text = text
+        self.formula_line = formula_line
+        self.column = column
+        self.end_column = end_column
+        self.suggestion = suggestion
+        self.hint = hint
+
+    def caret(self) -> str:
+        """The formula line with a caret line under the problem."""
+        lines = self.text.splitlines() or [""]
+        shown = lines[min(self.formula_line, len(lines)) - 1]
+        width = max(1, (self.end_column or self.column + 1) - self.column)
+        if self.end_column is None or self.end_column <= self.column:
+            width = 1
+        return f"    {shown}\n    {' ' * (self.column - 1)}{'^' * width}"
+
+    def __str__(self) -> str:
+        head = self.message
+        if self.suggestion:
+            head += f"; did you mean {self.suggestion!r}?"
+        where = self.where()
+        position = f"line {self.formula_line}, column {self.column}"
+        parts = [f"{where}: {head}" if where else head, self.caret(), f"    ({position})"]
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+    def _fields(self) -> dict[str, Any]:
+        fields = super()._fields()
+        fields.update(
+            text=self.text,
+            formula_line=self.formula_line,
+            column=self.column,
+            end_column=self.end_column,
+            suggestion=self.suggestion,
+            hint=self.hint,
+        )
+        return fields
+
+
+class DataError(PerfkitError, ValueError):
+    """An input row is bad, or a formula cannot be evaluated on it.
+
+    ``employee_id`` and ``column`` name the cell to fix; ``row`` is the 0-based position of
+    the row in the input; ``formula`` and ``path`` are set when a formula failed on the row.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        employee_id: str | None = None,
+        column: str | None = None,
+        row: int | None = None,
+        value: Any = None,
+        path: str | None = None,
+        formula: str | None = None,
+        problems: tuple[PerfkitError, ...] = (),
+    ) -> None:
+        super().__init__(message, problems=problems)
+        self.employee_id = employee_id
+        self.column = column
+        self.row = row
+        self.value = value
+        self.path = path
+        self.formula = formula
+
+    def __str__(self) -> str:
+        if self._problems:
+            return self.message
+        where = []
+        if self.employee_id is not None:
+            where.append(f"employee {self.employee_id!r}")
+        elif self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        if self.path is not None:
+            where.append(self.path)
+        text = f"{', '.join(where)}: {self.message}" if where else self.message
+        if self.formula is not None:
+            text += f"\n    {self.formula}"
+        return text
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "employee_id": self.employee_id,
+            "column": self.column,
+            "row": self.row,
+            "value": None if self.value is None else str(self.value),
+            "path": self.path,
+            "formula": self.formula,
+        }

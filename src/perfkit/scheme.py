@@ -1,0 +1,392 @@
+"""Schemes: the declarative, versioned description of how people are scored.
+
+A scheme is what an HR user writes, in YAML or JSON (see ``docs/scheme-format.md``)::
+
+    scheme = perfkit.load_scheme("sales.yaml")      # read, check, raise SchemeError
+    problems = perfkit.validate_scheme("sales.yaml")  # read, check, return every problem
+
+The classes here are pydantic models that describe the *shape* of a scheme. Loading also
+checks its *meaning* (weights sum to 100%, formulas name declared inputs, grade bands cover
+every reachable total, rules name real grades): that happens when the scheme is compiled
+(:meth:`Scheme.compile`), and loading compiles once to be sure.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+
+from perfkit._files import Positions, dump_json, dump_yaml, read_text
+from perfkit.errors import SchemeError
+from perfkit.numbers import RoundingMode, to_decimal
+
+if TYPE_CHECKING:
+    from perfkit.rules.compile import CompiledScheme
+
+__all__ = [
+    "Calibration",
+    "GradeBand",
+    "InputSpec",
+    "KPI",
+    "Rounding",
+    "Rule",
+    "RuleAction",
+    "Scheme",
+    "load_scheme",
+    "parse_weight",
+    "validate_scheme",
+]
+
+FORMAT_VERSION = 1
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("NaN and infinite values are not allowed")
+        return value
+    try:
+        return to_decimal(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def parse_weight(value: Any) -> Decimal:
+    """Read a weight: ``"40%"`` or a fraction (``0.4``, ``"0.4"``), as an exact fraction.
+
+    >>> parse_weight("40%"), parse_weight(0.4)
+    (Decimal('0.40'), Decimal('0.4'))
+    """
+    if isinstance(value, str) and not value.strip().endswith("%"):
+        value = value.strip()
+    weight = _number(value)
+    if weight < 0:
+        raise ValueError(f"a weight cannot be negative (got {value})")
+    if weight > 1:
+        raise ValueError(f"a weight of {value} is more than 100%; write a percentage like '40%' or a fraction like 0.4")
+    return weight
+
+
+def format_weight(weight: Decimal) -> str:
+    """A weight as a percentage: ``Decimal("0.4")`` → ``"40%"``."""
+    percent = (weight * 100).normalize()
+    text = format(percent, "f")
+    return f"{text}%"
+
+
+Number = Annotated[Decimal, BeforeValidator(_number)]
+Weight = Annotated[Decimal, BeforeValidator(parse_weight), PlainSerializer(format_weight, return_type=str)]
+Identifier = Annotated[str, Field(pattern=r"^[^\W\d]\w*$", max_length=64)]
+"""A name formulas can use: letters (any script), digits and _, not starting with a digit."""
+Slug = Annotated[str, Field(pattern=r"^\w[\w.\-]*$", max_length=100)]
+"""An id: letters, digits, _, - and ., starting with a letter or digit."""
+FormulaText = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class InputSpec(_Model):
+    """One declared input column."""
+
+    unit: str | None = None
+    """Free text: ``CNY``, ``ratio``, ``count``, ``score``... shown in explanations."""
+    min: Number | None = None
+    """Smallest allowed value; a row below it is bad data."""
+    max: Number | None = None
+    """Largest allowed value; a row above it is bad data."""
+    default: Number | None = None
+    """Value used when a row leaves the input empty; without one, an empty input is bad data."""
+    source: str | None = None
+    """Where the number comes from (``crm``, ``erp``, ``helpdesk``...); informational."""
+    description: str | None = None
+
+
+class KPI(_Model):
+    """One scored indicator."""
+
+    id: Identifier
+    name: str | None = None
+    weight: Weight
+    score: FormulaText
+    """Formula over the inputs giving the KPI's points."""
+    description: str | None = None
+
+
+class Rounding(_Model):
+    """Rounding points: decimal places for each KPI score and for the total, and the mode."""
+
+    kpi: int = Field(default=2, ge=0, le=10)
+    total: int = Field(default=2, ge=0, le=10)
+    mode: RoundingMode = RoundingMode.HALF_UP
+
+
+class RuleAction(_Model):
+    """What a rule does when it fires; at least one action."""
+
+    cap_grade: str | None = None
+    """The final grade is no better than this grade."""
+    floor_grade: str | None = None
+    """The final grade is no worse than this grade (a cap that also fires wins)."""
+    flag: Slug | None = None
+    """A flag attached to the score card (``needs_improvement``)."""
+
+    @model_validator(mode="after")
+    def _one_action(self) -> RuleAction:
+        if self.cap_grade is None and self.floor_grade is None and self.flag is None:
+            raise ValueError("a rule needs an action: cap_grade, floor_grade or flag")
+        return self
+
+
+class Rule(_Model):
+    """A threshold rule: when the condition holds, the actions apply."""
+
+    id: Slug
+    when: FormulaText
+    """Condition over inputs, KPI ids (rounded scores) and ``total`` (rounded)."""
+    then: RuleAction
+    reason: str | None = None
+    """Why the rule exists; recorded on every card where it fires."""
+    description: str | None = None
+
+
+class GradeBand(_Model):
+    """A grade and the lowest total that earns it."""
+
+    grade: Annotated[str, Field(min_length=1, max_length=20)]
+    min_score: Number | None = None
+    """Lowest total for this grade; may be left out on the last (worst) band only."""
+    multiplier: Number | None = None
+    """Bonus multiplier for this grade; informational until outcomes land."""
+    description: str | None = None
+
+
+class Calibration(_Model):
+    """Calibration settings (read and checked; used by the calibration stage)."""
+
+    group_by: str | tuple[str, ...] | None = None
+    distribution: dict[str, Weight] | None = None
+
+
+class Scheme(_Model):
+    """A complete evaluation scheme (format version 1).
+
+    Build one with :func:`load_scheme`, :meth:`from_yaml`, :meth:`from_json` or
+    :meth:`from_dict`; each raises :class:`~perfkit.SchemeError` listing every problem.
+    """
+
+    perfkit: Literal[1]
+    """Format version of the file (not the package version)."""
+    id: Slug
+    name: str | None = None
+    version: str | None = None
+    """The scheme's own version, recorded on every result."""
+    period: str | None = None
+    description: str | None = None
+    inputs: dict[Identifier, InputSpec]
+    kpis: tuple[KPI, ...] = Field(min_length=1)
+    total: FormulaText | None = None
+    """Optional total formula over KPI ids and inputs; default: weighted sum of rounded KPI scores."""
+    normalize_weights: bool = False
+    """Scale the weights to sum to 100% instead of requiring that they do."""
+    rounding: Rounding = Rounding()
+    rules: tuple[Rule, ...] = ()
+    grades: tuple[GradeBand, ...] = Field(min_length=1)
+    calibration: Calibration | None = None
+
+    # -- building ---------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Scheme:
+        """Validate plain data (as parsed from YAML/JSON) and check the scheme."""
+        return _build(data, source=source, positions={})
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str | None = None) -> Scheme:
+        data, positions = read_text(text, source=source, fmt="yaml")
+        return _build(data, source=source, positions=positions)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str | None = None) -> Scheme:
+        data, positions = read_text(text, source=source, fmt="json")
+        return _build(data, source=source, positions=positions)
+
+    # -- using --------------------------------------------------------------------------
+
+    def compile(self) -> CompiledScheme:
+        """Check the scheme's meaning and compile its formulas; raises SchemeError."""
+        from perfkit.rules.compile import compile_scheme
+
+        return compile_scheme(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, as it would be written to a file (weights as percentages)."""
+        data: dict[str, Any] = self.model_dump(mode="python", exclude_defaults=True)
+        data = {"perfkit": self.perfkit, **data}
+        return data
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self.to_dict())
+
+    def to_json(self) -> str:
+        return dump_json(self.to_dict())
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of the scheme format (also ``perfkit schema``)."""
+        schema = cls.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "perfkit scheme (format version 1)"
+        return schema
+
+
+def load_scheme(path: str | Path) -> Scheme:
+    """Read a scheme file (``.yaml``, ``.yml`` or ``.json``), check it, and return it.
+
+    Raises :class:`~perfkit.SchemeError` naming the file, line and field of each problem.
+    """
+    source, text = _read_file(path)
+    data, positions = read_text(text, source=source)
+    return _build(data, source=source, positions=positions)
+
+
+def validate_scheme(scheme: str | Path | Mapping[str, Any] | Scheme) -> list[SchemeError]:
+    """Every problem in a scheme (a path, plain data or a Scheme), without raising."""
+    try:
+        if isinstance(scheme, Scheme):
+            scheme.compile()
+        elif isinstance(scheme, Mapping):
+            Scheme.from_dict(scheme)
+        else:
+            load_scheme(scheme)
+    except SchemeError as exc:
+        return [p for p in exc.problems if isinstance(p, SchemeError)]
+    return []
+
+
+def _read_file(path: str | Path) -> tuple[str, str]:
+    source = str(path)
+    try:
+        return source, Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SchemeError("file not found", source=source) from None
+    except UnicodeDecodeError:
+        raise SchemeError("the file is not UTF-8 text", source=source) from None
+    except OSError as exc:
+        raise SchemeError(f"cannot read the file: {exc.strerror}", source=source) from None
+
+
+def _build(data: Any, *, source: str | None, positions: Positions) -> Scheme:
+    if not isinstance(data, Mapping):
+        raise SchemeError("a scheme is a mapping of fields (perfkit: 1, id: ..., kpis: ...)", source=source, line=1)
+    scheme_id = data.get("id") if isinstance(data.get("id"), str) else None
+    try:
+        scheme = Scheme.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [_translate(error, data) for error in exc.errors()]
+        raise combine(problems, source=source, positions=positions, scheme_id=scheme_id) from None
+    try:
+        scheme.compile()
+    except SchemeError as exc:
+        problems = [p for p in exc.problems if isinstance(p, SchemeError)]
+        raise combine(problems, source=source, positions=positions, scheme_id=scheme.id) from None
+    return scheme
+
+
+def combine(
+    problems: list[SchemeError],
+    *,
+    source: str | None = None,
+    positions: Positions | None = None,
+    scheme_id: str | None = None,
+) -> SchemeError:
+    """One error for several problems, each located in the file when possible."""
+    located = []
+    for problem in problems:
+        line = problem.line or _line_of(problem.path, positions or {})
+        copy = problem.located(source=source or problem.source, line=line)
+        copy.scheme_id = scheme_id
+        located.append(copy)
+    if len(located) == 1:
+        return located[0]
+    name = f"scheme {scheme_id!r}" if scheme_id else "the scheme"
+    where = f" ({source})" if source else ""
+    lines = [f"{name}{where} has {len(located)} problems:"]
+    for number, problem in enumerate(located, 1):
+        text = str(problem).replace("\n", "\n   ")
+        lines.append(f"{number}. {text}")
+    return SchemeError("\n".join(lines), source=source, scheme_id=scheme_id, problems=tuple(located))
+
+
+def format_path(loc: tuple[Any, ...]) -> str:
+    """``("kpis", 2, "weight")`` → ``kpis[2].weight``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _parse_path(path: str | None) -> tuple[Any, ...]:
+    if not path:
+        return ()
+    parts: list[Any] = []
+    for piece in path.replace("[", ".[").split("."):
+        if not piece:
+            continue
+        parts.append(int(piece[1:-1]) if piece.startswith("[") else piece)
+    return tuple(parts)
+
+
+def _line_of(path: str | None, positions: Positions) -> int | None:
+    loc = _parse_path(path)
+    while loc:
+        if loc in positions:
+            return positions[loc]
+        loc = loc[:-1]
+    return positions.get(())
+
+
+_FIELDS = sorted(
+    {name for model in (Scheme, InputSpec, KPI, Rounding, Rule, RuleAction, GradeBand, Calibration) for name in model.model_fields}
+)
+
+
+def _translate(error: Mapping[str, Any], data: Any) -> SchemeError:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if kind == "extra_forbidden":
+        field = loc[-1] if loc else "?"
+        close = difflib.get_close_matches(str(field), _FIELDS, n=1, cutoff=0.6)
+        message = f"unknown field {field!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+    elif kind == "missing":
+        message = f"the field {loc[-1]!r} is required" if loc else "a required field is missing"
+    elif kind == "literal_error" and loc == ("perfkit",):
+        message = f"this perfkit reads scheme format version {FORMAT_VERSION}; the file says {error.get('input')!r}"
+    elif kind == "string_pattern_mismatch":
+        message = (
+            f"{error.get('input')!r} is not a valid name: use letters, digits and _ "
+            "(and - or . in ids), starting with a letter"
+        )
+    elif kind == "too_short" and loc and loc[-1] in ("kpis", "grades"):
+        message = f"a scheme needs at least one entry in {loc[-1]!r}"
+    return SchemeError(message, path=format_path(loc) or None)
