@@ -82,7 +82,10 @@ class SchemeError(PerfkitError, ValueError):
 
     def where(self) -> str:
         """``file:line: path``, with whatever parts are known."""
-        place = ":".join(str(p) for p in (self.source, self.line) if p is not None)
+        if self.source is None:
+            place = f"line {self.line}" if self.line is not None else ""
+        else:
+            place = self.source if self.line is None else f"{self.source}:{self.line}"
         return ": ".join(p for p in (place, self.path) if p)
 
     def located(self, *, source: str | None, line: int | None) -> SchemeError:

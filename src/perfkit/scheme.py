@@ -93,7 +93,16 @@ Identifier = Annotated[str, Field(pattern=r"^[^\W\d]\w*$", max_length=64)]
 """A name formulas can use: letters (any script), digits and _, not starting with a digit."""
 Slug = Annotated[str, Field(pattern=r"^\w[\w.\-]*$", max_length=100)]
 """An id: letters, digits, _, - and ., starting with a letter or digit."""
-FormulaText = Annotated[str, Field(min_length=1)]
+def _formula_text(value: Any) -> Any:
+    """A formula that YAML read as a number or a boolean (``score: 100``) is still a formula."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return value
+
+
+FormulaText = Annotated[str, BeforeValidator(_formula_text), Field(min_length=1)]
 
 
 class _Model(BaseModel):
@@ -210,6 +219,18 @@ class Scheme(_Model):
 
     # -- building ---------------------------------------------------------------------
 
+    def __init__(self, **data: Any) -> None:
+        """Build and check a scheme from keyword arguments; raises SchemeError.
+
+        (pydantic also runs this for ``Scheme.model_validate``, which then wraps the
+        SchemeError in its own error: use :meth:`from_dict` instead.)
+        """
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _shape_error(exc, data, source=None, positions={}) from None
+        self.compile()
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Scheme:
         """Validate plain data (as parsed from YAML/JSON) and check the scheme."""
@@ -293,18 +314,26 @@ def _read_file(path: str | Path) -> tuple[str, str]:
 def _build(data: Any, *, source: str | None, positions: Positions) -> Scheme:
     if not isinstance(data, Mapping):
         raise SchemeError("a scheme is a mapping of fields (perfkit: 1, id: ..., kpis: ...)", source=source, line=1)
+    for key in data:
+        if not isinstance(key, str):
+            raise SchemeError(f"unknown field {key!r}", source=source, line=_line_of(str(key), positions))
     scheme_id = data.get("id") if isinstance(data.get("id"), str) else None
     try:
-        scheme = Scheme.model_validate(dict(data))
-    except ValidationError as exc:
-        problems = [_translate(error, data) for error in exc.errors()]
-        raise combine(problems, source=source, positions=positions, scheme_id=scheme_id) from None
-    try:
-        scheme.compile()
+        return Scheme(**data)
     except SchemeError as exc:
         problems = [p for p in exc.problems if isinstance(p, SchemeError)]
-        raise combine(problems, source=source, positions=positions, scheme_id=scheme.id) from None
-    return scheme
+        raise combine(problems, source=source, positions=positions, scheme_id=scheme_id) from None
+
+
+def _shape_error(
+    exc: ValidationError, data: Mapping[str, Any], *, source: str | None, positions: Positions
+) -> SchemeError:
+    errors = exc.errors()
+    inner = {tuple(e["loc"][:n]) for e in errors for n in range(1, len(e["loc"]))}
+    # An item that fails also makes pydantic call its list too short; report the item only.
+    problems = [_translate(e) for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in inner)]
+    scheme_id = data.get("id") if isinstance(data.get("id"), str) else None
+    return combine(problems, source=source, positions=positions, scheme_id=scheme_id)
 
 
 def combine(
@@ -316,7 +345,7 @@ def combine(
 ) -> SchemeError:
     """One error for several problems, each located in the file when possible."""
     located = []
-    for problem in problems:
+    for problem in sorted(problems, key=lambda p: p.line or _line_of(p.path, positions or {}) or 0):
         line = problem.line or _line_of(problem.path, positions or {})
         copy = problem.located(source=source or problem.source, line=line)
         copy.scheme_id = scheme_id
@@ -368,7 +397,7 @@ _FIELDS = sorted(
 )
 
 
-def _translate(error: Mapping[str, Any], data: Any) -> SchemeError:
+def _translate(error: Mapping[str, Any]) -> SchemeError:
     loc = tuple(error["loc"])
     kind = error["type"]
     message = str(error["msg"])
@@ -378,6 +407,10 @@ def _translate(error: Mapping[str, Any], data: Any) -> SchemeError:
         field = loc[-1] if loc else "?"
         close = difflib.get_close_matches(str(field), _FIELDS, n=1, cutoff=0.6)
         message = f"unknown field {field!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+        if not str(field).isidentifier():
+            message += " (in YAML, a formula with commas inside {...} must be quoted: score: 'min(a, b)')"
+    elif kind == "dict_type" or (kind == "string_type" and loc and isinstance(loc[-1], int)):
+        message = message.replace("Input should be", "expected") + f", got {error.get('input')!r}"
     elif kind == "missing":
         message = f"the field {loc[-1]!r} is required" if loc else "a required field is missing"
     elif kind == "literal_error" and loc == ("perfkit",):
@@ -389,4 +422,7 @@ def _translate(error: Mapping[str, Any], data: Any) -> SchemeError:
         )
     elif kind == "too_short" and loc and loc[-1] in ("kpis", "grades"):
         message = f"a scheme needs at least one entry in {loc[-1]!r}"
+    elif message.startswith("Input should be"):
+        expected = message[len("Input should be ") :].replace("a valid tuple", "a list").replace("a valid dictionary", "a mapping")
+        message = f"expected {expected}, got {error.get('input')!r}"
     return SchemeError(message, path=format_path(loc) or None)

@@ -1,0 +1,406 @@
+"""Benchmark perfkit's exact scoring path against two float baselines.
+
+    python benchmarks/bench_scoring.py [--n 100000] [--repeat 3] [--baseline-n N] [--seed 20260401]
+
+Scores N synthetic employees with the bundled demo scheme (``sales-quarterly.yaml``) three ways:
+
+* perfkit: ``compiled.evaluate(rows)`` -- exact Decimal arithmetic, half-up rounding;
+* simpleeval, evaluated per row on Python floats, as a user would write it without perfkit:
+  (a) parsing every formula on every call (simpleeval's normal one-shot API), and
+  (b) parsing once and reusing the ASTs (``s.eval(expr, previously_parsed=...)``);
+* hand-written vectorised pandas / numpy on float columns.
+
+It then checks that the grades agree (float rounding at .xx5 ties is expected to move a few
+totals, and now and then a grade) and prints a timing table. Timings are best of --repeat;
+nothing is asserted about them. This is a script, not a test: it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import platform
+import random
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpleeval
+
+import perfkit
+
+SCHEME_FILE = "sales-quarterly.yaml"
+
+# The scheme's grade bands, best first (min_score), and its rules, hand-copied for the baselines.
+BANDS = (("S", 95.0), ("A", 85.0), ("B", 70.0), ("C", 60.0), ("D", 0.0))
+GRADE_RANK = {name: i for i, (name, _) in enumerate(BANDS)}
+CAP_GRADE = "B"  # collection_rate < 0.8 caps the grade at B
+PIECEWISE_POINTS = ((0.6, 0.0), (1.0, 100.0), (1.2, 120.0))
+
+
+# -- synthetic data --------------------------------------------------------------------------
+
+
+def make_rows(n: int, seed: int) -> list[dict[str, Any]]:
+    """N employees as a real export would give them: Python floats and ints.
+
+    About 1 row in 50 has a sales / target ratio exactly on a piecewise breakpoint
+    (0.6, 1.0, 1.2), or one cent either side of it.
+    """
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        if rng.random() < 0.02:
+            # Target a whole number of thousands, so sales = target * 0.6 / 1.0 / 1.2 is exact in
+            # decimal (the ratio is exactly on the breakpoint), then maybe nudge by a cent.
+            target_k = rng.randrange(200, 1500)
+            factor = rng.choice((0.6, 1.0, 1.2))
+            sales_cents = round(target_k * 1000 * factor * 100) + rng.choice((-1, 0, 0, 1))
+            sales = sales_cents / 100
+            sales_target: float | int = target_k * 1000
+        else:
+            sales_target = rng.randrange(20, 151) * 10_000 if rng.random() < 0.7 else round(rng.uniform(2e5, 1.5e6), 2)
+            attainment = min(1.6, max(0.3, rng.gauss(0.95, 0.2)))
+            sales = round(min(2_000_000.0, sales_target * attainment), 2)
+        rows.append(
+            {
+                "employee_id": f"E{i:07d}",
+                "department": f"D{rng.randrange(12):02d}",
+                "sales": sales,
+                "sales_target": sales_target,
+                "csat": round(rng.triangular(1.0, 5.0, 4.3), 1),
+                "collection_rate": round(rng.triangular(0.5, 1.0, 0.93), 3),
+                "attitude": rng.randint(1, 5),
+                "major_incidents": rng.choices((0, 1, 2, 3, 4), weights=(60, 20, 10, 6, 4))[0],
+            }
+        )
+    return rows
+
+
+# -- float helpers shared by both baselines ---------------------------------------------------
+
+
+def round2_half_up(x: float) -> float:
+    """Half-up to 2 places, the usual float way (exact only when x*100 happens to be)."""
+    return math.floor(x * 100.0 + 0.5) / 100.0
+
+
+def f_piecewise(x: float, *points: tuple[float, float]) -> float:
+    # Same operation order as numpy.interp, so the two baselines give identical floats.
+    if x <= points[0][0]:
+        return points[0][1]
+    if x >= points[-1][0]:
+        return points[-1][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if x < x1:
+            return (y1 - y0) / (x1 - x0) * (x - x0) + y0
+    return points[-1][1]
+
+
+def f_clamp(x: float, lo: float, hi: float) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+def f_ratio(a: float, b: float, default: float = 0.0) -> float:
+    return default if b == 0 else a / b
+
+
+FLOAT_FUNCTIONS = {"piecewise": f_piecewise, "clamp": f_clamp, "ratio": f_ratio}
+
+
+def band_of(total: float) -> str:
+    for name, low in BANDS:
+        if total >= low:
+            return name
+    return BANDS[-1][0]
+
+
+# -- the timed methods ----------------------------------------------------------------------
+
+
+def run_perfkit(compiled: perfkit.CompiledScheme, rows: list[dict[str, Any]]) -> perfkit.Evaluation:
+    return compiled.evaluate(rows)
+
+
+class SchemeText:
+    """The scheme's formulas and weights, read from the YAML the way a simpleeval user would."""
+
+    def __init__(self, scheme: perfkit.Scheme) -> None:
+        self.kpis = [(kpi.id, kpi.score, float(kpi.weight)) for kpi in scheme.kpis]
+        self.rules = [(rule.id, rule.when, rule.then.cap_grade, rule.then.flag) for rule in scheme.rules]
+
+
+def _finish(scores: list[float], weights: Sequence[float], fired: list[tuple[str | None, str | None]]) -> tuple:
+    total = 0.0
+    for w, s in zip(weights, scores):
+        total += w * s
+    total = round2_half_up(total)
+    grade = band_of(total)
+    for cap, _flag in fired:
+        if cap is not None and GRADE_RANK[grade] < GRADE_RANK[cap]:
+            grade = cap
+    flags = tuple(sorted({flag for _cap, flag in fired if flag}))
+    return total, grade, flags
+
+
+def run_simpleeval_per_call(text: SchemeText, rows: list[dict[str, Any]]) -> list[tuple]:
+    """One evaluator per expression, parsing it each time: what ``simple_eval(expr, ...)`` does.
+
+    ``simpleeval.simple_eval`` uses the plain ``SimpleEval`` class, which refuses the tuple
+    literals of ``piecewise(x, (0.6, 0), ...)``; ``EvalWithCompoundTypes`` is simpleeval's own
+    class that allows them, so this is ``simple_eval``'s body with that class.
+    """
+    make = simpleeval.EvalWithCompoundTypes
+    functions = dict(FLOAT_FUNCTIONS)
+    weights = [w for _, _, w in text.kpis]
+    out = []
+    for row in rows:
+        scores = [round2_half_up(make(functions=functions, names=row).eval(expr)) for _, expr, _ in text.kpis]
+        fired = [(cap, flag) for _, when, cap, flag in text.rules if make(functions=functions, names=row).eval(when)]
+        out.append((row["employee_id"], *_finish(scores, weights, fired)))
+    return out
+
+
+def run_simpleeval_parsed(text: SchemeText, rows: list[dict[str, Any]]) -> list[tuple]:
+    """One evaluator, every formula parsed once; per row only ``names`` changes."""
+    s = simpleeval.EvalWithCompoundTypes(functions=dict(FLOAT_FUNCTIONS))
+    kpis = [(expr, s.parse(expr)) for _, expr, _ in text.kpis]
+    rules = [(when, s.parse(when), cap, flag) for _, when, cap, flag in text.rules]
+    weights = [w for _, _, w in text.kpis]
+    out = []
+    for row in rows:
+        s.names = row
+        scores = [round2_half_up(s.eval(expr, previously_parsed=tree)) for expr, tree in kpis]
+        fired = [(cap, flag) for when, tree, cap, flag in rules if s.eval(when, previously_parsed=tree)]
+        out.append((row["employee_id"], *_finish(scores, weights, fired)))
+    return out
+
+
+def run_pandas(df: pd.DataFrame) -> pd.DataFrame:
+    """The scheme hand-written as vectorised float pandas / numpy."""
+
+    def r2(x: Any) -> Any:
+        return np.floor(x * 100.0 + 0.5) / 100.0
+
+    sales = df["sales"].to_numpy(dtype=float)
+    target = df["sales_target"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(target == 0, 0.0, sales / np.where(target == 0, 1.0, target))
+    xp = [p[0] for p in PIECEWISE_POINTS]
+    fp = [p[1] for p in PIECEWISE_POINTS]
+    revenue = r2(np.interp(ratio, xp, fp))  # interp clamps to the end values, like piecewise()
+    satisfaction = r2((df["csat"].to_numpy(dtype=float) - 1.0) / 4.0 * 100.0)
+    collection_rate = df["collection_rate"].to_numpy(dtype=float)
+    collection = r2(np.clip(collection_rate * 100.0, 0.0, 100.0))
+    attitude = r2(df["attitude"].to_numpy(dtype=float) * 20.0)
+    total = r2(0.4 * revenue + 0.2 * satisfaction + 0.3 * collection + 0.1 * attitude)
+    band = np.select(
+        [total >= low for _, low in BANDS[:-1]], [name for name, _ in BANDS[:-1]], default=BANDS[-1][0]
+    )
+    capped = (collection_rate < 0.8) & np.isin(band, ["S", "A"])
+    grade = np.where(capped, CAP_GRADE, band)
+    flag = df["major_incidents"].to_numpy() > 2
+    return pd.DataFrame(
+        {
+            "employee_id": df["employee_id"].to_numpy(),
+            "revenue": revenue,
+            "satisfaction": satisfaction,
+            "collection": collection,
+            "attitude": attitude,
+            "total": total,
+            "band_grade": band,
+            "grade": grade,
+            "needs_improvement": flag,
+        }
+    )
+
+
+def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    best = math.inf
+    result = None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def raw_float_total(row: Mapping[str, Any]) -> float:
+    """The pandas baseline's weighted total for one row, before its final rounding."""
+    ratio = f_ratio(row["sales"], row["sales_target"])
+    scores = (
+        round2_half_up(f_piecewise(ratio, *PIECEWISE_POINTS)),
+        round2_half_up((row["csat"] - 1) / 4 * 100),
+        round2_half_up(f_clamp(row["collection_rate"] * 100, 0, 100)),
+        round2_half_up(row["attitude"] * 20),
+    )
+    return 0.4 * scores[0] + 0.2 * scores[1] + 0.3 * scores[2] + 0.1 * scores[3]
+
+
+def compare(
+    evaluation: perfkit.Evaluation,
+    frame: pd.DataFrame,
+    rows: list[dict[str, Any]],
+    per_row: list[tuple] | None,
+    per_row_label: str,
+) -> None:
+    cards = {card.employee_id: card for card in evaluation.cards}
+    by_id = {row["employee_id"]: row for row in rows}
+    ids = frame["employee_id"].tolist()
+    grades = frame["grade"].tolist()
+    totals = frame["total"].tolist()
+    missing = [i for i in ids if i not in cards]
+    total_diff = []
+    grade_diff = []
+    for employee_id, grade, total in zip(ids, grades, totals):
+        card = cards.get(employee_id)
+        if card is None:
+            continue
+        if card.total != Decimal(repr(total)):
+            total_diff.append(employee_id)
+        if card.grade != grade:
+            grade_diff.append(employee_id)
+    n = len(ids)
+    print()
+    print("Agreement, perfkit (exact) vs pandas (float):")
+    if missing:
+        print(f"  {len(missing)} rows have no perfkit card (bad data?): {missing[:5]}")
+    print(f"  rows compared:            {n}")
+    print(f"  totals that differ:       {len(total_diff)} ({len(total_diff) / n:.3%})")
+    print(f"  grades that differ:       {len(grade_diff)} ({len(grade_diff) / n:.4%})")
+    examples = grade_diff[:3] + [e for e in total_diff if e not in grade_diff][: max(0, 3 - len(grade_diff))]
+    if examples:
+        print("  examples (perfkit total is exact; the pandas total is float, shown before and after rounding):")
+        frame_by_id = frame.set_index("employee_id")
+        for employee_id in examples:
+            card = cards[employee_id]
+            row = by_id[employee_id]
+            prow = frame_by_id.loc[employee_id]
+            exact_raw = sum((k.weight * k.score for k in card.kpis), Decimal(0))
+            print(
+                f"    {employee_id}: sales={row['sales']!r} sales_target={row['sales_target']!r} csat={row['csat']!r} "
+                f"collection_rate={row['collection_rate']!r} attitude={row['attitude']!r}"
+            )
+            print(
+                f"      KPI scores {', '.join(f'{k.id}={k.score}' for k in card.kpis)}; "
+                f"weighted sum exact {exact_raw}, float {raw_float_total(row)!r}"
+            )
+            print(
+                f"      perfkit total {card.total} grade {card.grade}  |  pandas total {prow['total']!r} "
+                f"grade {prow['grade']}"
+            )
+    if per_row is not None:
+        per_row_diff = sum(1 for e, _t, g, _f in per_row if frame_by_id_grade(frame).get(e) != g)
+        print(f"  {per_row_label} vs pandas (both float): {per_row_diff} grades differ in {len(per_row)} rows")
+
+
+_GRADE_CACHE: dict[int, dict[str, str]] = {}
+
+
+def frame_by_id_grade(frame: pd.DataFrame) -> dict[str, str]:
+    key = id(frame)
+    if key not in _GRADE_CACHE:
+        _GRADE_CACHE[key] = dict(zip(frame["employee_id"].tolist(), frame["grade"].tolist()))
+    return _GRADE_CACHE[key]
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="employees to score (default 100000)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per method; the best is kept (default 3)")
+    parser.add_argument(
+        "--baseline-n",
+        type=int,
+        default=None,
+        help="run the two per-row simpleeval baselines on only the first N rows and scale their rate "
+        "(default: min(--n, 50000))",
+    )
+    parser.add_argument("--seed", type=int, default=20260401, help="random seed for the synthetic rows")
+    args = parser.parse_args(argv)
+    n = max(1, args.n)
+    repeat = max(1, args.repeat)
+    baseline_n = min(n, args.baseline_n if args.baseline_n is not None else 50_000)
+    baseline_n = max(1, baseline_n)
+
+    print(
+        f"perfkit {perfkit.__version__} | Python {platform.python_version()} | pandas {pd.__version__} | "
+        f"numpy {np.__version__} | {platform.machine()} {platform.system()}"
+    )
+    scheme = perfkit.load_scheme(perfkit.example_path(SCHEME_FILE))
+    compiled = scheme.compile()
+    text = SchemeText(scheme)
+
+    start = time.perf_counter()
+    rows = make_rows(n, args.seed)
+    df = pd.DataFrame(rows)  # built before timing: the pandas baseline times the scoring only
+    setup = time.perf_counter() - start
+    subset = rows[:baseline_n]
+    print(
+        f"scheme {compiled.id} ({len(compiled.kpis)} KPIs, {len(compiled.rules)} rules) | N={n} employees "
+        f"(seed {args.seed}, generated + DataFrame in {setup:.2f}s) | best of {repeat}"
+    )
+    if baseline_n < n:
+        print(
+            f"NOTE: the simpleeval baselines ran on the first {baseline_n} rows only; their seconds are "
+            f"scaled linearly to N={n} (marked *)."
+        )
+    sys.stdout.flush()
+
+    results: list[tuple[str, float, int]] = []  # label, seconds measured, rows measured
+    t, evaluation = best_of(repeat, lambda: run_perfkit(compiled, rows))
+    results.append(("perfkit compiled.evaluate (Decimal)", t, n))
+    t, per_call = best_of(repeat, lambda: run_simpleeval_per_call(text, subset))
+    results.append(("simpleeval per-row, parse every call", t, baseline_n))
+    t, parsed = best_of(repeat, lambda: run_simpleeval_parsed(text, subset))
+    results.append(("simpleeval per-row, parsed once", t, baseline_n))
+    t, frame = best_of(repeat, lambda: run_pandas(df))
+    results.append(("pandas/numpy vectorised (float)", t, n))
+
+    perfkit_rate = n / results[0][1]
+    print()
+    print(f"{'method':<40} {'seconds':>10} {'employees/s':>14}   perfkit vs it")
+    print(f"{'-' * 40} {'-' * 10} {'-' * 14}   {'-' * 13}")
+    for label, seconds, measured in results:
+        rate = measured / seconds
+        scaled = seconds * n / measured
+        mark = "*" if measured < n else " "
+        ratio = perfkit_rate / rate
+        versus = "-" if label.startswith("perfkit") else (f"{ratio:.1f}x" if ratio >= 1 else f"1/{1 / ratio:.1f}x")
+        print(f"{label:<40} {scaled:>9.3f}{mark} {rate:>14,.0f}   {versus}")
+    print()
+    for label, seconds, measured in results[1:]:
+        ratio = perfkit_rate / (measured / seconds)
+        word = "faster" if ratio >= 1 else "slower"
+        amount = ratio if ratio >= 1 else 1 / ratio
+        print(f"perfkit / {label}: {ratio:.2f}x  (perfkit is {amount:.1f}x {word})")
+
+    compare(evaluation, frame, rows, parsed, "simpleeval (parsed once)")
+    same = sum(1 for a, b in zip(per_call, parsed) if a == b)
+    print(f"  simpleeval parse-every-call vs parsed-once: {same} of {len(parsed)} rows identical")
+    fired = sum(1 for card in evaluation.cards if card.grade != card.band_grade)
+    flagged = sum(1 for card in evaluation.cards if card.flags)
+    counts = {name: 0 for name, _ in BANDS}
+    for card in evaluation.cards:
+        counts[card.grade] += 1
+    print(
+        f"  perfkit grades: {', '.join(f'{k}={v}' for k, v in counts.items())}; "
+        f"capped to B by collection-cap: {fired}; flagged needs_improvement: {flagged}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The public surface is a decision: this test pins it."""
+
+import perfkit
+import perfkit.calibration
+import perfkit.rules
+
+
+class TestExports:
+    def test_root_all_is_pinned(self) -> None:
+        assert perfkit.__all__ == [
+            "CompiledScheme",
+            "DataError",
+            "Evaluation",
+            "Explanation",
+            "FormulaError",
+            "PerfkitError",
+            "Scheme",
+            "SchemeError",
+            "ScoreCard",
+            "__version__",
+            "evaluate",
+            "example_path",
+            "load_scheme",
+            "validate_scheme",
+        ]
+
+    def test_root_all_is_sorted_and_importable(self) -> None:
+        assert perfkit.__all__ == sorted(perfkit.__all__)
+        for name in perfkit.__all__:
+            assert hasattr(perfkit, name), name
+
+    def test_documented_subpackages(self) -> None:
+        assert perfkit.rules.__all__ == ["FUNCTIONS", "Formula"]
+        assert perfkit.calibration.__all__ == ["Grade", "GradeScale"]
+
+    def test_package_is_typed(self) -> None:
+        from importlib import resources
+
+        assert (resources.files("perfkit") / "py.typed").is_file()
+
+
+class TestErrorTree:
+    def test_subclasses_inherit_the_builtin_they_resemble(self) -> None:
+        assert issubclass(perfkit.SchemeError, perfkit.PerfkitError)
+        assert issubclass(perfkit.SchemeError, ValueError)
+        assert issubclass(perfkit.FormulaError, perfkit.SchemeError)
+        assert issubclass(perfkit.DataError, perfkit.PerfkitError)
+        assert issubclass(perfkit.DataError, ValueError)
+
+    def test_problems_default_to_the_error_itself(self) -> None:
+        error = perfkit.DataError("bad", employee_id="E1", column="csat")
+        assert error.problems == (error,)
+        assert str(error) == "employee 'E1', column 'csat': bad"
+        assert error.to_dict() == {"type": "DataError", "message": "bad", "employee_id": "E1", "column": "csat"}
+
+    def test_scheme_error_names_file_line_and_path(self) -> None:
+        error = perfkit.SchemeError("wrong", path="kpis[1].weight", source="s.yaml", line=12)
+        assert str(error) == "s.yaml:12: kpis[1].weight: wrong"
+        assert perfkit.SchemeError("wrong", path="id", line=3).where() == "line 3: id"
