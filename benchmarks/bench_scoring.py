@@ -46,40 +46,82 @@ PIECEWISE_POINTS = ((0.6, 0.0), (1.0, 100.0), (1.2, 120.0))
 # -- synthetic data --------------------------------------------------------------------------
 
 
-def make_rows(n: int, seed: int) -> list[dict[str, Any]]:
+def make_rows(n: int, seed: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """N employees as a real export would give them: Python floats and ints.
 
-    About 1 row in 50 has a sales / target ratio exactly on a piecewise breakpoint
-    (0.6, 1.0, 1.2), or one cent either side of it.
+    Returns the rows and the kind of each non-random row, by employee id:
+
+    * ``breakpoint`` (about 1 row in 50): sales / sales_target exactly on a piecewise
+      breakpoint (0.6, 1.0, 1.2), or one cent either side of it;
+    * ``band-edge`` (1 row in 1000): crafted so the revenue score is a .xx5 tie and the exact
+      total rounds onto a grade boundary (60.00, 70.00, 85.00 or 95.00). Rounding that tie
+      down, as float arithmetic may, drops the total 0.01 and the grade one band. With this
+      scheme random rows almost never do that on their own (see README), so these few rows
+      show what the agreement check is about.
     """
     rng = random.Random(seed)
     rows = []
+    kinds: dict[str, str] = {}
     for i in range(n):
-        if rng.random() < 0.02:
-            # Target a whole number of thousands, so sales = target * 0.6 / 1.0 / 1.2 is exact in
-            # decimal (the ratio is exactly on the breakpoint), then maybe nudge by a cent.
+        employee_id = f"E{i:07d}"
+        row = {
+            "employee_id": employee_id,
+            "department": f"D{rng.randrange(12):02d}",
+            "sales": 0.0,
+            "sales_target": 0,
+            "csat": round(rng.triangular(1.0, 5.0, 4.3), 1),
+            "collection_rate": round(rng.triangular(0.5, 1.0, 0.93), 3),
+            "attitude": rng.randint(1, 5),
+            "major_incidents": rng.choices((0, 1, 2, 3, 4), weights=(60, 20, 10, 6, 4))[0],
+        }
+        draw = rng.random()
+        if draw < 0.001 and _band_edge(rng, row):
+            kinds[employee_id] = "band-edge"
+        elif draw < 0.021:
+            # A target in whole thousands, so sales = target * 0.6 / 1.0 / 1.2 is exact in decimal
+            # (the ratio is exactly on the breakpoint), then maybe nudged by a cent.
             target_k = rng.randrange(200, 1500)
             factor = rng.choice((0.6, 1.0, 1.2))
-            sales_cents = round(target_k * 1000 * factor * 100) + rng.choice((-1, 0, 0, 1))
-            sales = sales_cents / 100
-            sales_target: float | int = target_k * 1000
+            row["sales"] = (round(target_k * 1000 * factor * 100) + rng.choice((-1, 0, 0, 1))) / 100
+            row["sales_target"] = target_k * 1000
+            kinds[employee_id] = "breakpoint"
         else:
-            sales_target = rng.randrange(20, 151) * 10_000 if rng.random() < 0.7 else round(rng.uniform(2e5, 1.5e6), 2)
+            target = rng.randrange(20, 151) * 10_000 if rng.random() < 0.7 else round(rng.uniform(2e5, 1.5e6), 2)
             attainment = min(1.6, max(0.3, rng.gauss(0.95, 0.2)))
-            sales = round(min(2_000_000.0, sales_target * attainment), 2)
-        rows.append(
-            {
-                "employee_id": f"E{i:07d}",
-                "department": f"D{rng.randrange(12):02d}",
-                "sales": sales,
-                "sales_target": sales_target,
-                "csat": round(rng.triangular(1.0, 5.0, 4.3), 1),
-                "collection_rate": round(rng.triangular(0.5, 1.0, 0.93), 3),
-                "attitude": rng.randint(1, 5),
-                "major_incidents": rng.choices((0, 1, 2, 3, 4), weights=(60, 20, 10, 6, 4))[0],
-            }
-        )
-    return rows
+            row["sales"] = round(min(2_000_000.0, target * attainment), 2)
+            row["sales_target"] = target
+        rows.append(row)
+    return rows, kinds
+
+
+def _band_edge(rng: random.Random, row: dict[str, Any]) -> bool:
+    """Set sales / sales_target so the exact total is the lowest that rounds to a band's min_score.
+
+    The revenue score (before rounding) is R - 0.005 for a 2-place R, which half-up rounds to R;
+    0.4 * R + the other weighted scores then lies in [boundary - 0.005, boundary - 0.001].
+    """
+    row["collection_rate"] = round(rng.uniform(0.8, 1.0), 3)  # no cap, so the band is the grade
+    rest = (
+        Decimal("0.2") * (Decimal(repr(row["csat"])) - 1) * 25
+        + Decimal("0.3") * Decimal(repr(row["collection_rate"])) * 100
+        + Decimal("0.1") * row["attitude"] * 20
+    )
+    for boundary in rng.sample([60, 70, 85, 95], 4):
+        needed = (boundary - Decimal("0.005") - rest) / Decimal("0.4")
+        r = needed.quantize(Decimal("0.01"), rounding="ROUND_CEILING")
+        raw = r - Decimal("0.005")
+        if raw <= 0 or raw >= 120:
+            continue
+        if raw < 100:  # piecewise segment (0.6, 0) .. (1.0, 100): revenue = (ratio - 0.6) * 250
+            ratio = Decimal("0.6") + raw / 250
+            target = 2500 * rng.randrange(80, 600)  # makes target * ratio a whole number of cents
+        else:  # segment (1.0, 100) .. (1.2, 120): revenue = 100 + (ratio - 1) * 100
+            ratio = 1 + (raw - 100) / 100
+            target = 1000 * rng.randrange(200, 1500)
+        row["sales_target"] = target
+        row["sales"] = float(target * ratio)
+        return True
+    return False
 
 
 # -- float helpers shared by both baselines ---------------------------------------------------

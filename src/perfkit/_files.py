@@ -90,7 +90,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Any, ...], 
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, child, (*path, i), positions) for i, child in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:float":
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
         return _yaml_float(node)
     return loader.construct_object(node, deep=True)
 

@@ -34,7 +34,7 @@ from perfkit.errors import SchemeError
 from perfkit.numbers import RoundingMode, to_decimal
 
 if TYPE_CHECKING:
-    from perfkit.rules.compile import CompiledScheme
+    from perfkit.rules.engine import CompiledScheme
 
 __all__ = [
     "Calibration",

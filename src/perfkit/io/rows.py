@@ -45,7 +45,7 @@ def _from_pandas(frame: Any) -> list[Row]:
     import pandas as pd
 
     records = frame.to_dict("records")
-    rows = []
+    rows: list[Row] = []
     for record in records:
         rows.append({str(k): (None if _is_scalar_missing(pd, v) else v) for k, v in record.items()})
     return rows
@@ -85,7 +85,7 @@ def _read_csv(text: str, source: str) -> list[Row]:
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames:
         raise DataError(f"{source}: the CSV file has no header row")
-    rows = []
+    rows: list[Row] = []
     for row in reader:
         if None in row:
             raise DataError(f"{source}, line {reader.line_num}: more cells than header columns")

@@ -11,7 +11,7 @@ import ast
 import difflib
 from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 from perfkit.errors import FormulaError
 from perfkit.rules import ir
@@ -198,7 +198,7 @@ class Converter:
         return ir.Compare(tuple(ops), operands, self.span(node))
 
     def _convert_BoolOp(self, node: ast.BoolOp, depth: int) -> ir.Node:
-        op = "and" if isinstance(node.op, ast.And) else "or"
+        op: Literal["and", "or"] = "and" if isinstance(node.op, ast.And) else "or"
         operands = tuple(self.convert(n, depth) for n in node.values)
         for operand in operands:
             self.expect(operand, "condition", f"'{op}' combines conditions")

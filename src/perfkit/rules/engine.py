@@ -185,7 +185,7 @@ class CompiledScheme:
         problems: list[DataError] = []
         for spec in self.inputs:
             raw = row.get(spec.name)
-            where = {"employee_id": employee_id, "column": spec.name, "row": index}
+            where: dict[str, Any] = {"employee_id": employee_id, "column": spec.name, "row": index}
             if _is_missing(raw):
                 if spec.default is not None:
                     env[spec.name] = spec.default
@@ -234,7 +234,7 @@ class CompiledScheme:
             score = quantize(raw, self.rounding.kpi, mode)
             scores.append(KpiScore(kpi.id, kpi.name, kpi.weight, score))
             if traces is not None:
-                traces[kpi.id] = KpiTrace.of(kpi, raw, score, traces.pop(kpi.formula.path))
+                traces[kpi.id] = KpiTrace.of(kpi, raw, score, traces.pop(kpi.formula.path or ""))
         # The total and the rules read inputs and rounded KPI scores (a name that is both is
         # refused in those formulas when the scheme is compiled).
         env: dict[str, Decimal] = {**inputs, **{k.id: k.score for k in scores}}
@@ -246,7 +246,7 @@ class CompiledScheme:
         total = quantize(raw_total, self.rounding.total, mode)
         env["total"] = total
         if traces is not None:
-            steps = traces.pop(self.total.path)[1] if self.total is not None else ()
+            steps = traces.pop(self.total.path or "")[1] if self.total is not None else ()
             traces["total"] = TotalTrace(self.total.text if self.total else None, steps, raw_total, total)
         band = self.scale.band(total)
         if band is None:
@@ -261,7 +261,7 @@ class CompiledScheme:
         for rule in self.rules:
             holds = _run(rule.when, env, employee_id, traces)
             if traces is not None:
-                traces[f"rule:{rule.id}"] = RuleTrace.of(rule, traces.pop(rule.when.path))
+                traces[f"rule:{rule.id}"] = RuleTrace.of(rule, traces.pop(rule.when.path or ""))
             if holds:
                 fired.append(FiredRule(rule.id, rule.reason, rule.cap_grade, rule.floor_grade, rule.flag))
         grade = self._final_grade(band, fired)

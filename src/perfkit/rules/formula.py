@@ -146,7 +146,8 @@ class Formula:
 
         Raises :class:`EvalFailure` naming the node that failed.
         """
-        return _Interpreter(self.text, env, steps).run(self.tree)
+        value: Value = _Interpreter(self.text, env, steps).run(self.tree)
+        return value
 
     def trace(self, values: Mapping[str, Decimal]) -> tuple[Value, tuple[Step, ...]]:
         """The value and every intermediate result, in evaluation order."""

@@ -129,7 +129,7 @@ def _bounds_round(args: Sequence[Any], kw: Mapping[str, Interval]) -> Interval:
 
 
 def _bounds_curve(args: Sequence[Any], kw: Mapping[str, Interval]) -> Interval:
-    ys = [pair[1] for pair in args[1:]]
+    ys: list[Interval] = [pair[1] for pair in args[1:]]
     ys.extend(kw.values())
     return ys[0].hull(*ys[1:])
 
