@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
 import math
+import os
 import platform
 import random
 import sys
@@ -223,10 +225,16 @@ def run_simpleeval_parsed(text: SchemeText, rows: list[dict[str, Any]]) -> list[
     return out
 
 
-def run_pandas(df: pd.DataFrame) -> pd.DataFrame:
-    """The scheme hand-written as vectorised float pandas / numpy."""
+def run_pandas(df: pd.DataFrame, rounding: str = "half_up") -> pd.DataFrame:
+    """The scheme hand-written as vectorised float pandas / numpy.
+
+    ``rounding="half_up"``: the scheme's half-up as ``floor(x * 100 + 0.5) / 100`` (timed);
+    ``"numpy"``: ``np.round(x, 2)``, i.e. ``Series.round(2)``, which rounds half to even.
+    """
 
     def r2(x: Any) -> Any:
+        if rounding == "numpy":
+            return np.round(x, 2)
         return np.floor(x * 100.0 + 0.5) / 100.0
 
     sales = df["sales"].to_numpy(dtype=float)
@@ -278,7 +286,7 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def raw_float_total(row: Mapping[str, Any]) -> float:
-    """The pandas baseline's weighted total for one row, before its final rounding."""
+    """The float baselines' weighted total for one row, before its final rounding."""
     ratio = f_ratio(row["sales"], row["sales_target"])
     scores = (
         round2_half_up(f_piecewise(ratio, *PIECEWISE_POINTS)),
@@ -289,159 +297,178 @@ def raw_float_total(row: Mapping[str, Any]) -> float:
     return 0.4 * scores[0] + 0.2 * scores[1] + 0.3 * scores[2] + 0.1 * scores[3]
 
 
-def compare(
+def _differences(
+    cards: Mapping[str, perfkit.ScoreCard], results: Sequence[tuple[str, float, str]]
+) -> tuple[list[str], list[str]]:
+    """Employee ids whose float total, and whose grade, differ from perfkit's."""
+    totals, grades = [], []
+    for employee_id, total, grade in results:
+        card = cards[employee_id]
+        if card.total != Decimal(repr(float(total))):
+            totals.append(employee_id)
+        if card.grade != grade:
+            grades.append(employee_id)
+    return totals, grades
+
+
+def report_agreement(
     evaluation: perfkit.Evaluation,
-    frame: pd.DataFrame,
     rows: list[dict[str, Any]],
-    per_row: list[tuple] | None,
-    per_row_label: str,
+    kinds: Mapping[str, str],
+    frame: pd.DataFrame,
+    frame_numpy_round: pd.DataFrame,
+    per_row: list[tuple],
 ) -> None:
     cards = {card.employee_id: card for card in evaluation.cards}
-    by_id = {row["employee_id"]: row for row in rows}
-    ids = frame["employee_id"].tolist()
-    grades = frame["grade"].tolist()
-    totals = frame["total"].tolist()
-    missing = [i for i in ids if i not in cards]
-    total_diff = []
-    grade_diff = []
-    for employee_id, grade, total in zip(ids, grades, totals):
-        card = cards.get(employee_id)
-        if card is None:
-            continue
-        if card.total != Decimal(repr(total)):
-            total_diff.append(employee_id)
-        if card.grade != grade:
-            grade_diff.append(employee_id)
-    n = len(ids)
+    n = len(rows)
+    if len(cards) != n:
+        print(f"WARNING: perfkit scored {len(cards)} of {n} rows")
+    groups = {"random": 0, "breakpoint": 0, "band-edge": 0}
+    for row in rows:
+        groups[kinds.get(row["employee_id"], "random")] += 1
+
+    def table_row(label: str, results: Sequence[tuple[str, float, str]]) -> tuple[list[str], list[str]]:
+        totals, grades = _differences(cards, results)
+        size = len(results)
+        by_kind = {kind: 0 for kind in groups}
+        for employee_id in grades:
+            by_kind[kinds.get(employee_id, "random")] += 1
+        split = ", ".join(f"{kind} {count}" for kind, count in by_kind.items())
+        print(f"  {label:<46} {size:>8} {len(totals):>14} {len(grades):>14}   ({split})")
+        return totals, grades
+
+    def frame_results(f: pd.DataFrame) -> list[tuple[str, float, str]]:
+        return list(zip(f["employee_id"].tolist(), f["total"].tolist(), f["grade"].tolist()))
+
     print()
-    print("Agreement, perfkit (exact) vs pandas (float):")
-    if missing:
-        print(f"  {len(missing)} rows have no perfkit card (bad data?): {missing[:5]}")
-    print(f"  rows compared:            {n}")
-    print(f"  totals that differ:       {len(total_diff)} ({len(total_diff) / n:.3%})")
-    print(f"  grades that differ:       {len(grade_diff)} ({len(grade_diff) / n:.4%})")
-    examples = grade_diff[:3] + [e for e in total_diff if e not in grade_diff][: max(0, 3 - len(grade_diff))]
+    print(
+        f"Agreement with perfkit's exact results. Rows: {groups['random']} random, {groups['breakpoint']} with "
+        f"sales/target on a piecewise breakpoint (+-1 cent), {groups['band-edge']} crafted band-edge rows."
+    )
+    print(f"  {'float method':<46} {'rows':>8} {'totals differ':>14} {'grades differ':>14}   (grade differences by kind)")
+    totals, grades = table_row("pandas, half-up as floor(x*100+0.5)/100", frame_results(frame))
+    table_row("pandas, Series.round(2) (half-to-even)", frame_results(frame_numpy_round))
+    table_row("simpleeval parsed once (same float half-up)", [(e, t, g) for e, t, g, _f in per_row])
+
+    examples = grades[:2] + [e for e in totals if e not in grades][:1]
     if examples:
-        print("  examples (perfkit total is exact; the pandas total is float, shown before and after rounding):")
+        print("  examples, perfkit vs pandas half-up (the float weighted sum is shown before its rounding):")
+        by_id = {row["employee_id"]: row for row in rows}
         frame_by_id = frame.set_index("employee_id")
         for employee_id in examples:
             card = cards[employee_id]
             row = by_id[employee_id]
-            prow = frame_by_id.loc[employee_id]
-            exact_raw = sum((k.weight * k.score for k in card.kpis), Decimal(0))
+            theirs = frame_by_id.loc[employee_id]
+            exact_sum = sum((k.weight * k.score for k in card.kpis), Decimal(0))
             print(
-                f"    {employee_id}: sales={row['sales']!r} sales_target={row['sales_target']!r} csat={row['csat']!r} "
+                f"    {employee_id} [{kinds.get(employee_id, 'random')}] sales={row['sales']!r} "
+                f"sales_target={row['sales_target']!r} csat={row['csat']!r} "
                 f"collection_rate={row['collection_rate']!r} attitude={row['attitude']!r}"
             )
             print(
-                f"      KPI scores {', '.join(f'{k.id}={k.score}' for k in card.kpis)}; "
-                f"weighted sum exact {exact_raw}, float {raw_float_total(row)!r}"
+                f"      perfkit: revenue {card.score('revenue')}, weighted sum {exact_sum} -> total {card.total}, "
+                f"grade {card.grade}"
             )
             print(
-                f"      perfkit total {card.total} grade {card.grade}  |  pandas total {prow['total']!r} "
-                f"grade {prow['grade']}"
+                f"      pandas:  revenue {theirs['revenue']!r}, weighted sum {raw_float_total(row)!r} -> total "
+                f"{theirs['total']!r}, grade {theirs['grade']}"
             )
-    if per_row is not None:
-        per_row_diff = sum(1 for e, _t, g, _f in per_row if frame_by_id_grade(frame).get(e) != g)
-        print(f"  {per_row_label} vs pandas (both float): {per_row_diff} grades differ in {len(per_row)} rows")
-
-
-_GRADE_CACHE: dict[int, dict[str, str]] = {}
-
-
-def frame_by_id_grade(frame: pd.DataFrame) -> dict[str, str]:
-    key = id(frame)
-    if key not in _GRADE_CACHE:
-        _GRADE_CACHE[key] = dict(zip(frame["employee_id"].tolist(), frame["grade"].tolist()))
-    return _GRADE_CACHE[key]
 
 
 # -- main -----------------------------------------------------------------------------------
 
 
+DEFAULT_BASELINE_N = 20_000
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="employees to score (default 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per method; the best is kept (default 3)")
     parser.add_argument(
         "--baseline-n",
         type=int,
         default=None,
-        help="run the two per-row simpleeval baselines on only the first N rows and scale their rate "
-        "(default: min(--n, 50000))",
+        help=f"run the two per-row simpleeval baselines on the first BASELINE_N rows only and scale their "
+        f"time to N (default: all rows if N <= {DEFAULT_BASELINE_N}, else {DEFAULT_BASELINE_N})",
     )
     parser.add_argument("--seed", type=int, default=20260401, help="random seed for the synthetic rows")
     args = parser.parse_args(argv)
     n = max(1, args.n)
     repeat = max(1, args.repeat)
-    baseline_n = min(n, args.baseline_n if args.baseline_n is not None else 50_000)
-    baseline_n = max(1, baseline_n)
+    baseline_n = max(1, min(n, args.baseline_n if args.baseline_n is not None else DEFAULT_BASELINE_N))
 
     print(
         f"perfkit {perfkit.__version__} | Python {platform.python_version()} | pandas {pd.__version__} | "
-        f"numpy {np.__version__} | {platform.machine()} {platform.system()}"
+        f"numpy {np.__version__} | simpleeval {_version('simpleeval')} | {platform.machine()}, "
+        f"{os.cpu_count()} CPUs"
     )
     scheme = perfkit.load_scheme(perfkit.example_path(SCHEME_FILE))
     compiled = scheme.compile()
     text = SchemeText(scheme)
 
     start = time.perf_counter()
-    rows = make_rows(n, args.seed)
+    rows, kinds = make_rows(n, args.seed)
     df = pd.DataFrame(rows)  # built before timing: the pandas baseline times the scoring only
     setup = time.perf_counter() - start
     subset = rows[:baseline_n]
     print(
-        f"scheme {compiled.id} ({len(compiled.kpis)} KPIs, {len(compiled.rules)} rules) | N={n} employees "
-        f"(seed {args.seed}, generated + DataFrame in {setup:.2f}s) | best of {repeat}"
+        f"scheme {compiled.id}: {len(compiled.kpis)} KPIs, {len(compiled.rules)} rules | N={n} employees "
+        f"(seed {args.seed}; rows + DataFrame built in {setup:.2f}s, untimed) | best of {repeat} runs"
     )
     if baseline_n < n:
         print(
-            f"NOTE: the simpleeval baselines ran on the first {baseline_n} rows only; their seconds are "
-            f"scaled linearly to N={n} (marked *)."
+            f"NOTE: the two simpleeval baselines ran on the first {baseline_n} rows only; their seconds (marked *) "
+            f"are scaled linearly to N={n}; employees/s is what was measured."
         )
     sys.stdout.flush()
 
-    results: list[tuple[str, float, int]] = []  # label, seconds measured, rows measured
+    results: list[tuple[str, float, int]] = []  # label, best seconds, rows timed
     t, evaluation = best_of(repeat, lambda: run_perfkit(compiled, rows))
-    results.append(("perfkit compiled.evaluate (Decimal)", t, n))
+    results.append(("perfkit compiled.evaluate (exact Decimal)", t, n))
     t, per_call = best_of(repeat, lambda: run_simpleeval_per_call(text, subset))
-    results.append(("simpleeval per-row, parse every call", t, baseline_n))
+    results.append(("simple_eval per-row (parse every call)", t, baseline_n))
     t, parsed = best_of(repeat, lambda: run_simpleeval_parsed(text, subset))
-    results.append(("simpleeval per-row, parsed once", t, baseline_n))
+    results.append(("SimpleEval per-row, parsed once", t, baseline_n))
     t, frame = best_of(repeat, lambda: run_pandas(df))
     results.append(("pandas/numpy vectorised (float)", t, n))
 
     perfkit_rate = n / results[0][1]
     print()
-    print(f"{'method':<40} {'seconds':>10} {'employees/s':>14}   perfkit vs it")
-    print(f"{'-' * 40} {'-' * 10} {'-' * 14}   {'-' * 13}")
+    print(f"{'method':<42} {'seconds':>10} {'employees/s':>13}  {'perfkit speed vs this':>22}")
+    print(f"{'-' * 42} {'-' * 10} {'-' * 13}  {'-' * 22}")
     for label, seconds, measured in results:
         rate = measured / seconds
-        scaled = seconds * n / measured
         mark = "*" if measured < n else " "
-        ratio = perfkit_rate / rate
-        versus = "-" if label.startswith("perfkit") else (f"{ratio:.1f}x" if ratio >= 1 else f"1/{1 / ratio:.1f}x")
-        print(f"{label:<40} {scaled:>9.3f}{mark} {rate:>14,.0f}   {versus}")
+        versus = "" if label.startswith("perfkit") else f"{perfkit_rate / rate:.3g}x"
+        print(f"{label:<42} {seconds * n / measured:>9.3f}{mark} {rate:>13,.0f}  {versus:>22}")
     print()
     for label, seconds, measured in results[1:]:
         ratio = perfkit_rate / (measured / seconds)
-        word = "faster" if ratio >= 1 else "slower"
-        amount = ratio if ratio >= 1 else 1 / ratio
-        print(f"perfkit / {label}: {ratio:.2f}x  (perfkit is {amount:.1f}x {word})")
+        verdict = f"perfkit {ratio:.1f}x faster" if ratio >= 1 else f"perfkit {1 / ratio:.1f}x slower"
+        print(f"perfkit / {label}: {ratio:.3g}x  ({verdict})")
 
-    compare(evaluation, frame, rows, parsed, "simpleeval (parsed once)")
+    frame_numpy_round = run_pandas(df, rounding="numpy")
+    report_agreement(evaluation, rows, kinds, frame, frame_numpy_round, parsed)
     same = sum(1 for a, b in zip(per_call, parsed) if a == b)
-    print(f"  simpleeval parse-every-call vs parsed-once: {same} of {len(parsed)} rows identical")
-    fired = sum(1 for card in evaluation.cards if card.grade != card.band_grade)
-    flagged = sum(1 for card in evaluation.cards if card.flags)
+    print(f"  simpleeval parse-every-call and parsed-once agree on {same} of {len(parsed)} rows")
     counts = {name: 0 for name, _ in BANDS}
     for card in evaluation.cards:
         counts[card.grade] += 1
+    capped = sum(1 for card in evaluation.cards if card.grade != card.band_grade)
+    flagged = sum(1 for card in evaluation.cards if card.flags)
     print(
-        f"  perfkit grades: {', '.join(f'{k}={v}' for k, v in counts.items())}; "
-        f"capped to B by collection-cap: {fired}; flagged needs_improvement: {flagged}"
+        f"  perfkit grades: {', '.join(f'{k} {v}' for k, v in counts.items())}; "
+        f"capped to B by collection-cap: {capped}; flagged needs_improvement: {flagged}"
     )
     return 0
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
 
 
 if __name__ == "__main__":

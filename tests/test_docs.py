@@ -138,7 +138,7 @@ class TestTheRunnerCanFail:
     def test_blocks_share_a_namespace_and_files(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         doc = tmp_path / "ok.md"
         doc.write_text(
-            '```text title="note.txt"\nhello\n```\n\n```python\nvalue = open("note.txt").read()\n```\n\n'
+            '```text title="note.txt"\nhello\n```\n\n```python\nfrom pathlib import Path\nvalue = Path("note.txt").read_text()\n```\n\n'
             "```python\nassert value == 'hello\\n'\n```\n\n```yaml\nnot: [run\n```\n",
             encoding="utf-8",
         )

@@ -63,6 +63,7 @@ _DECIMAL_ROUNDING = {
     RoundingMode.FLOOR: decimal.ROUND_FLOOR,
 }
 
+_INF = float("inf")
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(0, 11)}
 
 
@@ -78,6 +79,13 @@ def to_decimal(value: object) -> Decimal:
     >>> to_decimal("85%")
     Decimal('0.85')
     """
+    kind = type(value)
+    if kind is float:  # the common cases first, without abstract-class checks
+        if value != value or value in (_INF, -_INF):  # type: ignore[comparison-overlap]
+            raise ValueError("NaN and infinite values are not numbers perfkit can score")
+        return Decimal(repr(value))
+    if kind is int:
+        return Decimal(value)  # type: ignore[arg-type]
     if isinstance(value, bool):
         raise ValueError("a true/false value is not a number")
     if isinstance(value, Decimal):

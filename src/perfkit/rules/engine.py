@@ -64,6 +64,11 @@ class CompiledRule:
     flag: str | None
     reason: str | None
 
+    @property
+    def fired(self) -> FiredRule:
+        """The record a score card keeps when this rule fires."""
+        return FiredRule(self.id, self.reason, self.cap_grade, self.floor_grade, self.flag)
+
 
 @attrs.frozen(eq=False)
 class CompiledScheme:
@@ -81,9 +86,11 @@ class CompiledScheme:
     scale: GradeScale
     total_bounds: Interval
     _input_names: frozenset[str] = attrs.field(init=False, repr=False)
+    _fired: dict[str, FiredRule] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_input_names", frozenset(spec.name for spec in self.inputs))
+        object.__setattr__(self, "_fired", {rule.id: rule.fired for rule in self.rules})
 
     @property
     def id(self) -> str:
@@ -185,8 +192,7 @@ class CompiledScheme:
         problems: list[DataError] = []
         for spec in self.inputs:
             raw = row.get(spec.name)
-            where: dict[str, Any] = {"employee_id": employee_id, "column": spec.name, "row": index}
-            if _is_missing(raw):
+            if raw is None or (type(raw) is str and not raw.strip()):
                 if spec.default is not None:
                     env[spec.name] = spec.default
                     continue
@@ -194,18 +200,24 @@ class CompiledScheme:
                 close = difflib.get_close_matches(spec.name, [str(k) for k in row if k not in self._input_names], n=1)
                 if close:
                     hint = f"; the row has a column {close[0]!r}: is it misspelt?"
-                problems.append(DataError(f"the required input is missing{hint}", **where))
+                problems.append(DataError(f"the required input is missing{hint}", **_cell(employee_id, spec, index)))
                 continue
             try:
                 value = to_decimal(raw)
             except ValueError as exc:
-                problems.append(DataError(f"{raw!r} cannot be read as a number: {exc}", value=raw, **where))
+                problems.append(
+                    DataError(f"{raw!r} cannot be read as a number: {exc}", value=raw, **_cell(employee_id, spec, index))
+                )
                 continue
             if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
                 low = "" if spec.min is None else f"{spec.min}"
                 high = "" if spec.max is None else f"{spec.max}"
                 problems.append(
-                    DataError(f"{value} is outside the declared range {low}..{high}", value=raw, **where)
+                    DataError(
+                        f"{value} is outside the declared range {low}..{high}",
+                        value=raw,
+                        **_cell(employee_id, spec, index),
+                    )
                 )
                 continue
             env[spec.name] = value
@@ -263,7 +275,7 @@ class CompiledScheme:
             if traces is not None:
                 traces[f"rule:{rule.id}"] = RuleTrace.of(rule, traces.pop(rule.when.path or ""))
             if holds:
-                fired.append(FiredRule(rule.id, rule.reason, rule.cap_grade, rule.floor_grade, rule.flag))
+                fired.append(self._fired[rule.id])
         grade = self._final_grade(band, fired)
         return ScoreCard(
             employee_id=employee_id,
@@ -318,6 +330,10 @@ def _employee_id(row: Mapping[str, Any], index: int) -> str:
     if isinstance(raw, bool) or not (isinstance(raw, str) or whole):
         raise DataError(f"an employee id is text or a whole number, got {raw!r}", column=EMPLOYEE_ID, row=index)
     return str(raw).strip()
+
+
+def _cell(employee_id: str, spec: CompiledInput, index: int) -> dict[str, Any]:
+    return {"employee_id": employee_id, "column": spec.name, "row": index}
 
 
 def _is_missing(value: Any) -> bool:

@@ -349,13 +349,19 @@ def _generate(tree: ir.Node, text: str) -> Callable[[Mapping[str, Decimal]], Val
             return f"({gen(node.first)}, {gen(node.second)})"
         if isinstance(node, ir.Call):
             args = [gen(a) for a in node.args] + [f"{k}={gen(v)}" for k, v in node.keywords]
-            return f"F[{node.func!r}]({', '.join(args)})"
+            function = FUNCTIONS[node.func]
+            checked = function.impl_checked is not None and all(
+                isinstance(a.first, ir.Const) for a in node.args if isinstance(a, ir.Pair)
+            )
+            table = "G" if checked else "F"
+            return f"{table}[{node.func!r}]({', '.join(args)})"
         raise AssertionError(node)  # pragma: no cover
 
     body = gen(tree)
     namespace = {
         "C": tuple(constants),
         "F": {name: function.impl for name, function in FUNCTIONS.items()},
+        "G": {name: function.impl_checked for name, function in FUNCTIONS.items() if function.impl_checked},
         "P": power,
         "__builtins__": {},
     }

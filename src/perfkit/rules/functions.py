@@ -48,6 +48,9 @@ class Function:
     required_keywords: tuple[str, ...] = ()
     literal_int_args: tuple[int, ...] = ()
     """Positions that must be whole numbers written in the formula (round's places)."""
+    impl_checked: Callable[..., Decimal] | None = attrs.field(default=None, repr=False)
+    """The same function without the run-time check of the points' x values, for calls
+    whose x values are all written in the formula (checked once, when it is compiled)."""
 
 
 def _clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
@@ -69,8 +72,12 @@ def _check_increasing(name: str, xs: Sequence[Decimal]) -> None:
 
 
 def _piecewise(x: Decimal, *points: tuple[Decimal, Decimal]) -> Decimal:
+    _check_increasing("piecewise", [p[0] for p in points])
+    return _piecewise_checked(x, *points)
+
+
+def _piecewise_checked(x: Decimal, *points: tuple[Decimal, Decimal]) -> Decimal:
     xs = [p[0] for p in points]
-    _check_increasing("piecewise", xs)
     if x <= xs[0]:
         return points[0][1]
     if x >= xs[-1]:
@@ -81,8 +88,12 @@ def _piecewise(x: Decimal, *points: tuple[Decimal, Decimal]) -> Decimal:
 
 
 def _steps(x: Decimal, *points: tuple[Decimal, Decimal], default: Decimal) -> Decimal:
+    _check_increasing("steps", [p[0] for p in points])
+    return _steps_checked(x, *points, default=default)
+
+
+def _steps_checked(x: Decimal, *points: tuple[Decimal, Decimal], default: Decimal) -> Decimal:
     xs = [p[0] for p in points]
-    _check_increasing("steps", xs)
     i = bisect_right(xs, x) - 1
     return default if i < 0 else points[i][1]
 
@@ -208,6 +219,7 @@ _FUNCTIONS = [
             ("piecewise(3, (0, 100), (5, 0))", "40"),
         ),
         impl=_piecewise,
+        impl_checked=_piecewise_checked,
         bounds=_bounds_curve,
         min_args=3,
         pairs_from=1,
@@ -225,6 +237,7 @@ _FUNCTIONS = [
             ("steps(0.5, (0.8, 60), (0.9, 80), (1.0, 100), default=0)", "0"),
         ),
         impl=_steps,
+        impl_checked=_steps_checked,
         bounds=_bounds_curve,
         min_args=2,
         pairs_from=1,
