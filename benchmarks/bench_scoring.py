@@ -179,7 +179,13 @@ class SchemeText:
         self.rules = [(rule.id, rule.when, rule.then.cap_grade, rule.then.flag) for rule in scheme.rules]
 
 
-def _finish(scores: list[float], weights: Sequence[float], fired: list[tuple[str | None, str | None]]) -> tuple:
+Outcome = tuple[str, float, str, tuple[str, ...]]
+"""A float baseline's result for one row: employee id, total, final grade, flags."""
+
+
+def _finish(
+    scores: list[float], weights: Sequence[float], fired: list[tuple[str | None, str | None]]
+) -> tuple[float, str, tuple[str, ...]]:
     total = 0.0
     for w, s in zip(weights, scores):
         total += w * s
@@ -192,7 +198,7 @@ def _finish(scores: list[float], weights: Sequence[float], fired: list[tuple[str
     return total, grade, flags
 
 
-def run_simpleeval_per_call(text: SchemeText, rows: list[dict[str, Any]]) -> list[tuple]:
+def run_simpleeval_per_call(text: SchemeText, rows: list[dict[str, Any]]) -> list[Outcome]:
     """One evaluator per expression, parsing it each time: what ``simple_eval(expr, ...)`` does.
 
     ``simpleeval.simple_eval`` uses the plain ``SimpleEval`` class, which refuses the tuple
@@ -210,7 +216,7 @@ def run_simpleeval_per_call(text: SchemeText, rows: list[dict[str, Any]]) -> lis
     return out
 
 
-def run_simpleeval_parsed(text: SchemeText, rows: list[dict[str, Any]]) -> list[tuple]:
+def run_simpleeval_parsed(text: SchemeText, rows: list[dict[str, Any]]) -> list[Outcome]:
     """One evaluator, every formula parsed once; per row only ``names`` changes."""
     s = simpleeval.EvalWithCompoundTypes(functions=dict(FLOAT_FUNCTIONS))
     kpis = [(expr, s.parse(expr)) for _, expr, _ in text.kpis]
@@ -317,7 +323,7 @@ def report_agreement(
     kinds: Mapping[str, str],
     frame: pd.DataFrame,
     frame_numpy_round: pd.DataFrame,
-    per_row: list[tuple],
+    per_row: list[Outcome],
 ) -> None:
     cards = {card.employee_id: card for card in evaluation.cards}
     n = len(rows)
@@ -370,8 +376,8 @@ def report_agreement(
                 f"grade {card.grade}"
             )
             print(
-                f"      pandas:  revenue {theirs['revenue']!r}, weighted sum {raw_float_total(row)!r} -> total "
-                f"{theirs['total']!r}, grade {theirs['grade']}"
+                f"      pandas:  revenue {float(theirs['revenue'])!r}, weighted sum {raw_float_total(row)!r} -> total "
+                f"{float(theirs['total'])!r}, grade {theirs['grade']}"
             )
 
 

@@ -107,37 +107,44 @@ def spelled(value: Decimal, *, percent: bool = False) -> st.SearchStrategy[objec
 # -- weights ----------------------------------------------------------------------------------
 
 
+def _units(draw: st.DrawFn, places: int, size: int, sums_to_one: bool) -> list[int]:
+    whole = 10**places
+    if sums_to_one:
+        cuts = sorted(draw(st.lists(st.integers(0, whole), min_size=size - 1, max_size=size - 1)))
+        edges = [0, *cuts, whole]
+        return [right - left for left, right in zip(edges, edges[1:])]
+    return draw(st.lists(st.integers(0, whole), min_size=size, max_size=size).filter(lambda u: sum(u) != whole))
+
+
 @st.composite
 def weight_units(
-    draw: st.DrawFn, *, sums_to_one: bool = True, max_places: int = 34, max_size: int = 6
+    draw: st.DrawFn,
+    *,
+    sums_to_one: bool = True,
+    max_places: int = 34,
+    min_size: int = 1,
+    max_size: int = 6,
 ) -> tuple[int, list[int]]:
     """``(places, units)``: weights ``units[i] × 10**-places``, each in 0..1.
 
     With ``sums_to_one`` the units add up to exactly ``10**places`` (100%); otherwise they
     add up to anything else. ``places`` goes up to ``max_places`` decimal places (34 is the
-    precision of perfkit's decimal context).
+    precision of perfkit's decimal context), small ones more often.
     """
-    places = draw(st.integers(1, 4) | st.integers(1, max_places))
-    whole = 10**places
-    size = draw(st.integers(1, max_size))
-    if sums_to_one:
-        cuts = sorted(draw(st.lists(st.integers(0, whole), min_size=size - 1, max_size=size - 1)))
-        edges = [0, *cuts, whole]
-        units = [right - left for left, right in zip(edges, edges[1:])]
-    else:
-        units = draw(st.lists(st.integers(0, whole), min_size=size, max_size=size).filter(lambda u: sum(u) != whole))
-    return places, units
+    places = draw(st.integers(1, min(4, max_places)) | st.integers(1, max_places))
+    size = draw(st.integers(min_size, max_size))
+    return places, _units(draw, places, size, sums_to_one)
 
 
 @st.composite
 def weight_lists(draw: st.DrawFn, **kwargs: Any) -> tuple[list[Decimal], list[object]]:
     """``(values, spellings)``: exact weights and how a scheme writes them.
 
-    Spellings mix ``"NN.N%"`` text, fraction text (``"0.125"``), Decimals and floats.
+    Spellings mix ``"NN.N%"`` text, fraction text (``"0.125"``), Decimals, ints and floats.
     """
     places, units = draw(weight_units(**kwargs))
     values = [exact(u, places) for u in units]
-    spellings = [draw(spelled(v, percent=True).filter(lambda s: not isinstance(s, int))) for v in values]
+    spellings = [draw(spelled(v, percent=True)) for v in values]
     return values, spellings
 
 
@@ -295,15 +302,12 @@ def scheme_dicts(draw: st.DrawFn) -> dict[str, Any]:
         st.lists(identifiers.filter(lambda s: s not in input_names), min_size=1, max_size=4, unique=True)
     )
     normalize = draw(st.booleans())
-    if normalize:
-        places, units = draw(weight_units(sums_to_one=False, max_size=len(kpi_ids)).filter(lambda pu: any(pu[1])))
-        units = (units * len(kpi_ids))[: len(kpi_ids)]
-    else:
-        places, units = draw(weight_units(max_size=1))
-        cuts = sorted(draw(st.lists(st.integers(0, 10**places), min_size=len(kpi_ids) - 1, max_size=len(kpi_ids) - 1)))
-        edges = [0, *cuts, 10**places]
-        units = [right - left for left, right in zip(edges, edges[1:])]
-    weights = [draw(spelled(exact(u, places), percent=True).filter(lambda s: not isinstance(s, int))) for u in units]
+    places, units = draw(
+        weight_units(sums_to_one=not normalize, min_size=len(kpi_ids), max_size=len(kpi_ids)).filter(
+            lambda pu: any(pu[1])
+        )
+    )
+    weights = [draw(spelled(exact(u, places), percent=True)) for u in units]
 
     inputs = {name: draw(_input_spec()) for name in input_names}
     names = tuple(input_names)

@@ -14,9 +14,11 @@ Every number perfkit computes with is a :class:`decimal.Decimal`:
 from __future__ import annotations
 
 import decimal
+import math
 import numbers
 from decimal import Decimal
 from enum import Enum
+from typing import cast
 
 __all__ = ["CONTEXT", "RoundingMode", "quantize", "to_decimal"]
 
@@ -63,7 +65,6 @@ _DECIMAL_ROUNDING = {
     RoundingMode.FLOOR: decimal.ROUND_FLOOR,
 }
 
-_INF = float("inf")
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(0, 11)}
 
 
@@ -81,11 +82,12 @@ def to_decimal(value: object) -> Decimal:
     """
     kind = type(value)
     if kind is float:  # the common cases first, without abstract-class checks
-        if value != value or value in (_INF, -_INF):  # type: ignore[comparison-overlap]
+        number = cast(float, value)
+        if not math.isfinite(number):
             raise ValueError("NaN and infinite values are not numbers perfkit can score")
-        return Decimal(repr(value))
+        return Decimal(repr(number))
     if kind is int:
-        return Decimal(value)  # type: ignore[arg-type]
+        return Decimal(cast(int, value))
     if isinstance(value, bool):
         raise ValueError("a true/false value is not a number")
     if isinstance(value, Decimal):

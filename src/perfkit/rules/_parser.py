@@ -27,12 +27,14 @@ DISALLOWED_PREFIXES: tuple[str, ...] = tuple(simpleeval.DISALLOW_PREFIXES)
 def parse(text: str) -> tuple[ast.expr, str, int]:
     """Parse ``text`` as one expression.
 
+    Surrounding white space is ignored (positions refer to the stripped text).
     Returns the expression node, the source actually parsed, and the number of characters
     added in front of it on its first line (multi-line formulas are wrapped in parentheses so
     they can break anywhere). Raises :class:`FormulaError` for empty, over-long or
     unparsable text, for assignments and for several expressions.
     """
-    if not text.strip():
+    text = text.strip()
+    if not text:
         raise FormulaError("the formula is empty", text=text)
     if len(text) > MAX_LENGTH:
         raise FormulaError(
@@ -42,7 +44,9 @@ def parse(text: str) -> tuple[ast.expr, str, int]:
     if "\x00" in text:
         column = text.index("\x00") + 1
         raise FormulaError("the formula contains a NUL character", text=text, column=column)
-    multiline = "\n" in text.strip()
+    multiline = "\n" in text
+    if multiline:
+        _check_closing_brackets(text)
     source = f"({text}\n)" if multiline else text
     shift = 1 if multiline else 0
     try:
@@ -57,6 +61,8 @@ def parse(text: str) -> tuple[ast.expr, str, int]:
         ) from None
     except SyntaxError as exc:
         raise _syntax_error(exc, text, shift) from None
+    except simpleeval.InvalidExpression:  # nothing but comments
+        raise FormulaError("the formula is empty", text=text) from None
     except (RecursionError, MemoryError, ValueError):
         raise FormulaError(
             "the formula is too deeply nested to read", text=text
@@ -80,12 +86,34 @@ def parse(text: str) -> tuple[ast.expr, str, int]:
     return node.value, source, shift
 
 
+def _check_closing_brackets(text: str) -> None:
+    """A closing bracket with no opening one (the wrapper must not pair it up)."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        for column, char in enumerate(line, 1):
+            if char == "#":
+                break
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+                if depth < 0:
+                    raise FormulaError(
+                        f"cannot read the formula: unmatched {char!r}",
+                        text=text,
+                        formula_line=number,
+                        column=column,
+                    )
+
+
 def _syntax_error(exc: SyntaxError, text: str, shift: int) -> FormulaError:
     line = exc.lineno or 1
     column = exc.offset or 1
     if line == 1:
         column -= shift
     lines = text.splitlines() or [""]
+    if line > len(lines):  # past the text: the wrapper's closing bracket; point at the end
+        line, column = len(lines), len(lines[-1]) + 1
     line = max(1, min(line, len(lines)))
     column = max(1, min(column, len(lines[line - 1]) + 1))
     message = (exc.msg or "invalid syntax").rstrip(".")

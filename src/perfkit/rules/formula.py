@@ -92,6 +92,7 @@ class Formula:
         """
         if not isinstance(text, str):
             raise FormulaError(f"a formula is text, got {type(text).__name__}", text=str(text), path=path)
+        text = text.strip()
         node, source, shift = _parse_at(text, path)
         converter = Converter(text, source, shift, names, path, refused)
         tree = converter.convert(node)
