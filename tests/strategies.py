@@ -8,7 +8,6 @@ decimal context, so a strategy never rounds what it claims to generate.
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -17,7 +16,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from perfkit.numbers import RoundingMode
-from perfkit.rules.functions import FUNCTIONS
 
 __all__ = [
     "NAMES",
@@ -26,6 +24,7 @@ __all__ = [
     "decimals_near_ties",
     "environments",
     "exact",
+    "fixed_point",
     "formulas",
     "literal",
     "number_formulas",
@@ -33,7 +32,9 @@ __all__ = [
     "sales_row",
     "sales_rows",
     "scheme_dicts",
+    "spell",
     "spelled",
+    "spellings",
     "weight_lists",
     "weight_units",
 ]
@@ -81,17 +82,8 @@ def decimals_near_ties(draw: st.DrawFn, places: int = 2) -> Decimal:
     return exact((tie + offset) * 10**zeros, places + 1 + extra + zeros)
 
 
-decimal_values = st.one_of(
-    st.sampled_from([Decimal(0), Decimal(1), Decimal(-1), Decimal("0.5"), Decimal(100), Decimal("-0.001")]),
-    st.decimals(min_value=-10_000, max_value=10_000, places=3),
-    st.integers(-(10**30), 10**30).map(Decimal),
-    st.integers(-(10**6), 10**6).map(lambda n: exact(n, 30)),
-)
-"""Decimals for formula environments: zeros, small, long (30 digits) and tiny values."""
-
-
-def spelled(value: Decimal, *, percent: bool = False) -> st.SearchStrategy[object]:
-    """The ways a user may hand perfkit ``value``: Decimal, text, int, float (when exact)."""
+def spellings(value: Decimal, *, percent: bool = False) -> list[object]:
+    """The ways a user may hand perfkit ``value``: Decimal, text, int, float (when exact), ``"NN%"``."""
     options: list[object] = [value, format(value, "f"), str(value)]
     if value == value.to_integral_value():
         options.append(int(value))
@@ -101,19 +93,54 @@ def spelled(value: Decimal, *, percent: bool = False) -> st.SearchStrategy[objec
         sign, digits, exponent = value.as_tuple()
         assert isinstance(exponent, int)
         options.append(format(Decimal((sign, digits, exponent + 2)), "f") + "%")
-    return st.sampled_from(options)
+    return options
+
+
+def spell(draw: st.DrawFn, value: Decimal, *, percent: bool = False) -> object:
+    """Draw one of :func:`spellings` (inside a composite strategy)."""
+    options = spellings(value, percent=percent)
+    return options[draw(st.integers(0, len(options) - 1))]
+
+
+@st.composite
+def spelled(draw: st.DrawFn, values: st.SearchStrategy[Decimal], *, percent: bool = False) -> tuple[Decimal, object]:
+    """``(value, spelling)`` for values drawn from ``values``."""
+    value = draw(values)
+    return value, spell(draw, value, percent=percent)
+
+
+def fixed_point(low: int, high: int, places: int) -> st.SearchStrategy[Decimal]:
+    """Decimals ``low..high`` (in units of ``10**-places``), exactly ``places`` decimal places."""
+    return st.integers(low, high).map(lambda n: exact(n, places))
+
+
+decimal_values = st.one_of(
+    st.sampled_from([Decimal(0), Decimal(1), Decimal(-1), Decimal("0.5"), Decimal(100), Decimal("-0.001")]),
+    fixed_point(-10_000_000, 10_000_000, 3),
+    st.integers(-(10**30), 10**30).map(Decimal),
+    st.integers(-(10**6), 10**6).map(lambda n: exact(n, 30)),
+)
+"""Decimals for formula environments: zeros, small, long (30 digits) and tiny values."""
 
 
 # -- weights ----------------------------------------------------------------------------------
 
 
+def _unit(places: int) -> st.SearchStrategy[int]:
+    """A weight in units of ``10**-places``, 0..100%: any integer, or every digit random
+    (so long weights really have ``places`` significant digits)."""
+    whole = 10**places
+    digits = st.lists(st.integers(0, 9), min_size=places, max_size=places).map(lambda ds: int("".join(map(str, ds))))
+    return st.integers(0, whole) | digits
+
+
 def _units(draw: st.DrawFn, places: int, size: int, sums_to_one: bool) -> list[int]:
     whole = 10**places
     if sums_to_one:
-        cuts = sorted(draw(st.lists(st.integers(0, whole), min_size=size - 1, max_size=size - 1)))
+        cuts = sorted(draw(st.lists(_unit(places), min_size=size - 1, max_size=size - 1)))
         edges = [0, *cuts, whole]
         return [right - left for left, right in zip(edges, edges[1:])]
-    return draw(st.lists(st.integers(0, whole), min_size=size, max_size=size).filter(lambda u: sum(u) != whole))
+    return draw(st.lists(_unit(places), min_size=size, max_size=size).filter(lambda u: sum(u) != whole))
 
 
 @st.composite
@@ -129,23 +156,24 @@ def weight_units(
 
     With ``sums_to_one`` the units add up to exactly ``10**places`` (100%); otherwise they
     add up to anything else. ``places`` goes up to ``max_places`` decimal places (34 is the
-    precision of perfkit's decimal context), small ones more often.
+    precision of perfkit's decimal context), small ones and the maximum more often.
     """
-    places = draw(st.integers(1, min(4, max_places)) | st.integers(1, max_places))
+    places = draw(st.integers(1, min(4, max_places)) | st.integers(1, max_places) | st.just(max_places))
     size = draw(st.integers(min_size, max_size))
     return places, _units(draw, places, size, sums_to_one)
 
 
 @st.composite
-def weight_lists(draw: st.DrawFn, **kwargs: Any) -> tuple[list[Decimal], list[object]]:
+def weight_lists(
+    draw: st.DrawFn, *, sums_to_one: bool = True, max_places: int = 34, max_size: int = 6
+) -> tuple[list[Decimal], list[object]]:
     """``(values, spellings)``: exact weights and how a scheme writes them.
 
     Spellings mix ``"NN.N%"`` text, fraction text (``"0.125"``), Decimals, ints and floats.
     """
-    places, units = draw(weight_units(**kwargs))
+    places, units = draw(weight_units(sums_to_one=sums_to_one, max_places=max_places, max_size=max_size))
     values = [exact(u, places) for u in units]
-    spellings = [draw(spelled(v, percent=True)) for v in values]
-    return values, spellings
+    return values, [spell(draw, v, percent=True) for v in values]
 
 
 # -- formulas ---------------------------------------------------------------------------------
@@ -155,7 +183,7 @@ NAMES = ("a", "b", "c")
 
 _LITERALS = st.one_of(
     st.integers(-3, 12).map(Decimal),
-    st.decimals(min_value=-1000, max_value=1000, places=2),
+    fixed_point(-100_000, 100_000, 2),
     st.sampled_from([Decimal("0.5"), Decimal("0.001"), Decimal("0.1"), Decimal("1E+20"), Decimal("1E-20")]),
 )
 _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
@@ -165,14 +193,65 @@ def _join(parts: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def _points(numbers: st.SearchStrategy[str], min_size: int) -> st.SearchStrategy[str]:
-    """``(x1, y1), (x2, y2), ...`` with written-out, strictly increasing x's."""
-    xs = st.lists(_LITERALS, min_size=min_size, max_size=4, unique=True).map(sorted)
-    return xs.flatmap(
-        lambda x: st.lists(numbers, min_size=len(x), max_size=len(x)).map(
-            lambda ys: _join([f"({literal(xi)}, {yi})" for xi, yi in zip(x, ys)])
-        )
-    )
+def _choice(draw: st.DrawFn, count: int) -> int:
+    return draw(st.integers(0, count - 1))
+
+
+def _literal(draw: st.DrawFn) -> str:
+    return literal(draw(_LITERALS))
+
+
+def _number(draw: st.DrawFn, names: tuple[str, ...], depth: int) -> str:
+    """Text of a random number formula (see :func:`number_formulas`)."""
+    if depth <= 0 or _choice(draw, 4) == 0:
+        return draw(st.sampled_from(names)) if draw(st.booleans()) else _literal(draw)
+
+    def n() -> str:
+        return _number(draw, names, depth - 1)
+
+    production = _choice(draw, 13)
+    if production == 0:
+        return f"({n()} {draw(st.sampled_from('+-*/'))} {n()})"
+    if production == 1:
+        return f"(-{n()})"
+    if production == 2:
+        function = draw(st.sampled_from(["min", "max"]))
+        return f"{function}({_join([n() for _ in range(draw(st.integers(2, 3)))])})"
+    if production == 3:
+        return f"abs({n()})"
+    if production == 4:
+        return f"clamp({n()}, {n()}, {n()})"
+    if production == 5:
+        return f"round({n()}, {draw(st.integers(0, 10))})"
+    if production == 6:
+        return f"round({n()})"
+    if production in (7, 8):
+        x = n()
+        xs = sorted(draw(st.lists(_LITERALS, min_size=2 if production == 7 else 1, max_size=4, unique=True)))
+        points = _join([f"({literal(xi)}, {n()})" for xi in xs])
+        return f"piecewise({x}, {points})" if production == 7 else f"steps({x}, {points}, default={n()})"
+    if production == 9:
+        return f"ratio({n()}, {n()}, default={n()})"
+    if production == 10:
+        return f"({n()} if {_condition(draw, names, depth - 1)} else {n()})"
+    return f"({n()} {draw(st.sampled_from('+-*/'))} {n()})"  # the arithmetic operators, twice as often
+
+
+def _condition(draw: st.DrawFn, names: tuple[str, ...], depth: int) -> str:
+    """Text of a random condition formula (see :func:`condition_formulas`)."""
+    production = 0 if depth <= 0 else _choice(draw, 6)
+    if production == 0 and _choice(draw, 5) == 0:
+        return draw(st.sampled_from(["True", "False"]))
+    if production in (0, 1, 2):
+        parts = [_number(draw, names, depth - 1)]
+        for _ in range(draw(st.integers(1, 2))):
+            parts += [draw(st.sampled_from(_COMPARISONS)), _number(draw, names, depth - 1)]
+        return "(" + " ".join(parts) + ")"
+    if production in (3, 4):
+        operator = draw(st.sampled_from(["and", "or"]))
+        operands = [_condition(draw, names, depth - 1) for _ in range(draw(st.integers(2, 3)))]
+        return "(" + f" {operator} ".join(operands) + ")"
+    return f"(not {_condition(draw, names, depth - 1)})"
 
 
 @lru_cache(maxsize=None)
@@ -180,52 +259,24 @@ def number_formulas(names: tuple[str, ...] = NAMES, depth: int = 3) -> st.Search
     """Formula text that gives a number, over ``names``, nested up to ``depth``.
 
     Grammar: literals, names, ``+ - * /``, unary minus, ``min``/``max``/``abs``/``clamp``,
-    ``round(x, n)``, ``piecewise``/``steps`` with increasing x's, ``ratio``, ``a if c else b``.
+    ``round(x, n)`` and ``round(x)``, ``piecewise``/``steps`` with written-out increasing
+    x's, ``ratio(a, b, default=d)``, ``a if condition else b``.
     """
-    leaf = _LITERALS.map(literal) | st.sampled_from(names)
-    if depth == 0:
-        return leaf
-    n = number_formulas(names, depth - 1)
-    c = condition_formulas(names, depth - 1)
-    return st.one_of(
-        leaf,
-        st.tuples(n, st.sampled_from("+-*/"), n).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        n.map(lambda x: f"(-{x})"),
-        st.tuples(st.sampled_from(["min", "max"]), st.lists(n, min_size=2, max_size=3)).map(
-            lambda t: f"{t[0]}({_join(t[1])})"
-        ),
-        n.map(lambda x: f"abs({x})"),
-        st.tuples(n, n, n).map(lambda t: f"clamp({_join(t)})"),
-        st.tuples(n, st.integers(0, 10)).map(lambda t: f"round({t[0]}, {t[1]})"),
-        n.map(lambda x: f"round({x})"),
-        st.tuples(n, _points(n, 2)).map(lambda t: f"piecewise({t[0]}, {t[1]})"),
-        st.tuples(n, _points(n, 1), n).map(lambda t: f"steps({t[0]}, {t[1]}, default={t[2]})"),
-        st.tuples(n, n, n).map(lambda t: f"ratio({t[0]}, {t[1]}, default={t[2]})"),
-        st.tuples(n, c, n).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
-    )
+    return st.composite(lambda draw: _number(draw, names, depth))()
 
 
 @lru_cache(maxsize=None)
 def condition_formulas(names: tuple[str, ...] = NAMES, depth: int = 3) -> st.SearchStrategy[str]:
-    """Formula text that gives true or false: comparisons (chained too), ``and``/``or``/``not``."""
-    n = number_formulas(names, max(depth - 1, 0))
-    compare = st.tuples(n, st.lists(st.tuples(st.sampled_from(_COMPARISONS), n), min_size=1, max_size=2)).map(
-        lambda t: "(" + t[0] + "".join(f" {op} {operand}" for op, operand in t[1]) + ")"
-    )
-    leaf = st.sampled_from(["True", "False"]) | compare
-    if depth == 0:
-        return leaf
-    c = condition_formulas(names, depth - 1)
-    return st.one_of(
-        leaf,
-        st.tuples(st.sampled_from(["and", "or"]), st.lists(c, min_size=2, max_size=3)).map(
-            lambda t: "(" + f" {t[0]} ".join(t[1]) + ")"
-        ),
-        c.map(lambda x: f"(not {x})"),
-    )
+    """Formula text that gives true or false: ``True``/``False``, comparisons (chained too),
+    ``and``/``or``/``not`` over conditions, with number formulas inside."""
+    return st.composite(lambda draw: _condition(draw, names, depth))()
 
 
-formulas = number_formulas().map(lambda t: ("number", t)) | condition_formulas().map(lambda t: ("condition", t))
+formulas = st.booleans().flatmap(
+    lambda number: number_formulas().map(lambda t: ("number", t))
+    if number
+    else condition_formulas().map(lambda t: ("condition", t))
+)
 """``(kind, text)``: a random number or condition formula over :data:`NAMES`."""
 
 environments = st.fixed_dictionaries({name: decimal_values for name in NAMES})
@@ -235,7 +286,7 @@ environments = st.fixed_dictionaries({name: decimal_values for name in NAMES})
 @st.composite
 def piecewise_points(draw: st.DrawFn) -> list[tuple[Decimal, Decimal]]:
     """Points with strictly increasing x's and non-decreasing y's (a non-decreasing curve)."""
-    values = st.decimals(min_value=-1000, max_value=1000, places=3)
+    values = fixed_point(-1_000_000, 1_000_000, 3)
     size = draw(st.integers(2, 6))
     xs = sorted(draw(st.lists(values, min_size=size, max_size=size, unique=True)))
     ys = sorted(draw(st.lists(values, min_size=size, max_size=size)))
@@ -244,12 +295,13 @@ def piecewise_points(draw: st.DrawFn) -> list[tuple[Decimal, Decimal]]:
 
 # -- schemes ----------------------------------------------------------------------------------
 
-_RESERVED = {"total", "employee_id", "True", "False", "None"}
-identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(
-    lambda s: not keyword.iskeyword(s) and not keyword.issoftkeyword(s) and s not in _RESERVED and s not in FUNCTIONS
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_DIGITS = "0123456789"
+_NAME_POOL = ("x", "sales", "rate", "k1", "e", "yes", "no", "on", "null", "true")
+"""Input names and KPI ids; some read as something else in YAML 1.1 (yes, on, null, ...)."""
+slugs = st.builds(
+    str.__add__, st.sampled_from(_LOWER + _DIGITS), st.text(alphabet=_LOWER + _DIGITS + "._-", max_size=10)
 )
-"""Names a formula can read: ASCII identifiers that are not keywords, functions or reserved."""
-slugs = st.from_regex(r"[a-z0-9][a-z0-9._\-]{0,10}", fullmatch=True)
 free_text = st.text(
     alphabet=st.sampled_from(list("abcXYZ 019:#-'\"%&*!|>{}[],?@`\n") + list("销售额考核回款率")), max_size=30
 ).map(str.strip)
@@ -257,34 +309,38 @@ free_text = st.text(
 
 scheme_numbers = st.one_of(
     st.integers(-1000, 1000).map(Decimal),
-    st.decimals(min_value=-1000, max_value=1000, places=2),
+    fixed_point(-100_000, 100_000, 2),
     st.integers(0, 10**40).map(lambda n: exact(n, 20)),
     st.sampled_from([Decimal("1E+20"), Decimal("1E-7"), Decimal("123456789012345678")]),
 )
 """Numbers a scheme writes: small, money-like, long and awkward (1E+20, 1E-7)."""
 
 _GRADES = ("S", "A", "B", "C", "D", "优", "良", "Meets")
+_MODES = st.sampled_from([m.value for m in RoundingMode])
+_VERSIONS = free_text | st.sampled_from(["2026.1", "1", "1.0", "yes", "null"])
+_GROUP_BY = free_text | st.lists(free_text, max_size=3).map(tuple)
+_MULTIPLIERS = fixed_point(0, 300, 2)
+_MIN_SCORES = fixed_point(-10_000, 20_000, 2)
 
 
-def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.none() | strategy
+def _maybe(draw: st.DrawFn, strategy: st.SearchStrategy[Any]) -> Any:
+    """A value from ``strategy``, or None (the field is left out)."""
+    return draw(strategy) if draw(st.booleans()) else None
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-@st.composite
 def _input_spec(draw: st.DrawFn) -> dict[str, Any]:
-    bounds = sorted(draw(st.lists(scheme_numbers, min_size=3, max_size=3)))
-    low, default, high = bounds
+    low, default, high = sorted(draw(scheme_numbers) for _ in range(3))
     spec = {
-        "unit": draw(_optional(free_text)),
-        "min": draw(_optional(st.just(low))),
-        "max": draw(_optional(st.just(high))),
-        "default": draw(_optional(st.just(default))),
-        "source": draw(_optional(free_text)),
-        "description": draw(_optional(free_text)),
+        "unit": _maybe(draw, free_text),
+        "min": low if draw(st.booleans()) else None,
+        "max": high if draw(st.booleans()) else None,
+        "default": default if draw(st.booleans()) else None,
+        "source": _maybe(draw, free_text),
+        "description": _maybe(draw, free_text),
     }
     return _drop_none(spec)
 
@@ -295,39 +351,37 @@ def scheme_dicts(draw: st.DrawFn) -> dict[str, Any]:
 
     Formulas come from the formula grammar, so a few (a constant ``1/0``) do not compile;
     the caller rejects those. The worst grade leaves ``min_score`` out, so every total has a
-    band.
+    band. Weights have up to 34 decimal places; with ``normalize_weights`` they need not
+    sum to 100%.
     """
-    input_names = draw(st.lists(identifiers, min_size=1, max_size=3, unique=True))
-    kpi_ids = draw(
-        st.lists(identifiers.filter(lambda s: s not in input_names), min_size=1, max_size=4, unique=True)
-    )
+    pool = draw(st.permutations(_NAME_POOL))
+    input_count = draw(st.integers(1, 3))
+    kpi_count = draw(st.integers(1, 4))
+    input_names = tuple(sorted(pool[:input_count]))
+    kpi_ids = pool[input_count : input_count + kpi_count]
     normalize = draw(st.booleans())
     places, units = draw(
-        weight_units(sums_to_one=not normalize, min_size=len(kpi_ids), max_size=len(kpi_ids)).filter(
-            lambda pu: any(pu[1])
-        )
+        weight_units(sums_to_one=not normalize, min_size=kpi_count, max_size=kpi_count).filter(lambda pu: any(pu[1]))
     )
-    weights = [draw(spelled(exact(u, places), percent=True)) for u in units]
+    weights = [spell(draw, exact(u, places), percent=True) for u in units]
 
-    inputs = {name: draw(_input_spec()) for name in input_names}
-    names = tuple(input_names)
+    inputs = {name: _input_spec(draw) for name in input_names}
     kpis = [
         _drop_none(
             {
                 "id": kpi_id,
-                "name": draw(_optional(free_text)),
+                "name": _maybe(draw, free_text),
                 "weight": weight,
-                "score": draw(number_formulas(names, 1)),
-                "description": draw(_optional(free_text)),
+                "score": draw(number_formulas(input_names, 1)),
+                "description": _maybe(draw, free_text),
             }
         )
         for kpi_id, weight in zip(kpi_ids, weights)
     ]
-    readable = (*input_names, *kpi_ids)
+    readable = tuple(sorted((*input_names, *kpi_ids)))
     grade_names = draw(st.lists(st.sampled_from(_GRADES), min_size=1, max_size=4, unique=True))
     scores = sorted(
-        draw(st.lists(st.decimals(min_value=-100, max_value=200, places=2), min_size=len(grade_names) - 1,
-                      max_size=len(grade_names) - 1, unique=True)),
+        draw(st.lists(_MIN_SCORES, min_size=len(grade_names) - 1, max_size=len(grade_names) - 1, unique=True)),
         reverse=True,
     )
     grades = [
@@ -335,19 +389,20 @@ def scheme_dicts(draw: st.DrawFn) -> dict[str, Any]:
             {
                 "grade": grade,
                 "min_score": score,
-                "multiplier": draw(_optional(st.decimals(min_value=0, max_value=3, places=2))),
-                "description": draw(_optional(free_text)),
+                "multiplier": _maybe(draw, _MULTIPLIERS),
+                "description": _maybe(draw, free_text),
             }
         )
         for grade, score in zip(grade_names, [*scores, None])
     ]
+    grade_choice = st.sampled_from(grade_names)
     rules = []
     for rule_id in draw(st.lists(slugs, max_size=3, unique=True)):
         then = _drop_none(
             {
-                "cap_grade": draw(_optional(st.sampled_from(grade_names))),
-                "floor_grade": draw(_optional(st.sampled_from(grade_names))),
-                "flag": draw(_optional(slugs)),
+                "cap_grade": _maybe(draw, grade_choice),
+                "floor_grade": _maybe(draw, grade_choice),
+                "flag": _maybe(draw, slugs),
             }
         )
         if not then:
@@ -358,8 +413,8 @@ def scheme_dicts(draw: st.DrawFn) -> dict[str, Any]:
                     "id": rule_id,
                     "when": draw(condition_formulas((*readable, "total"), 1)),
                     "then": then,
-                    "reason": draw(_optional(free_text)),
-                    "description": draw(_optional(free_text)),
+                    "reason": _maybe(draw, free_text),
+                    "description": _maybe(draw, free_text),
                 }
             )
         )
@@ -368,32 +423,29 @@ def scheme_dicts(draw: st.DrawFn) -> dict[str, Any]:
         shares = draw(weight_lists(max_size=len(grade_names), max_places=4))[1]
         calibration = _drop_none(
             {
-                "group_by": draw(_optional(free_text | st.lists(free_text, max_size=3).map(tuple))),
-                "distribution": draw(_optional(st.just(dict(zip(grade_names, shares))))),
+                "group_by": _maybe(draw, _GROUP_BY),
+                "distribution": dict(zip(grade_names, shares)) if draw(st.booleans()) else None,
             }
         )
-    rounding = draw(
-        _optional(
-            st.fixed_dictionaries(
-                {},
-                optional={
-                    "kpi": st.integers(0, 10),
-                    "total": st.integers(0, 10),
-                    "mode": st.sampled_from([m.value for m in RoundingMode]),
-                },
-            )
+    rounding = None
+    if draw(st.booleans()):
+        rounding = _drop_none(
+            {
+                "kpi": _maybe(draw, st.integers(0, 10)),
+                "total": _maybe(draw, st.integers(0, 10)),
+                "mode": _maybe(draw, _MODES),
+            }
         )
-    )
     data = {
         "perfkit": 1,
         "id": draw(slugs),
-        "name": draw(_optional(free_text)),
-        "version": draw(_optional(free_text | st.sampled_from(["2026.1", "1", "1.0", "yes", "null"]))),
-        "period": draw(_optional(free_text | st.just("2026-Q2"))),
-        "description": draw(_optional(free_text)),
+        "name": _maybe(draw, free_text),
+        "version": _maybe(draw, _VERSIONS),
+        "period": _maybe(draw, free_text),
+        "description": _maybe(draw, free_text),
         "inputs": inputs,
         "kpis": kpis,
-        "total": draw(_optional(number_formulas(readable, 1))),
+        "total": _maybe(draw, number_formulas(readable, 1)),
         "normalize_weights": normalize if normalize or draw(st.booleans()) else None,
         "rounding": rounding,
         "rules": rules or None,
@@ -405,7 +457,9 @@ def scheme_dicts(draw: st.DrawFn) -> dict[str, Any]:
 
 # -- rows of the sales example ------------------------------------------------------------------
 
-employee_ids = st.from_regex(r"[A-Z]{0,2}[0-9]{1,5}", fullmatch=True) | st.integers(0, 10**6)
+employee_ids = st.builds("{}{:03d}".format, st.sampled_from(["", "E", "EMP-"]), st.integers(0, 99_999)) | st.integers(
+    0, 10**6
+)
 """Employee ids: text like ``E001`` or whole numbers."""
 
 
@@ -416,22 +470,20 @@ def sales_row(draw: st.DrawFn, employee_id: object = None, *, valid: bool = True
     Values come in the spellings rows really have: Decimals, ints, floats, text, ``"92%"``.
     """
     row: dict[str, Any] = {"employee_id": draw(employee_ids) if employee_id is None else employee_id}
-    money = st.integers(0, 3_000_000).map(Decimal) | st.decimals(min_value=0, max_value=3_000_000, places=2)
-    row["sales"] = draw(money.flatmap(spelled))
-    row["sales_target"] = draw((st.just(Decimal(0)) | money).flatmap(spelled))
-    row["csat"] = draw(st.decimals(min_value=1, max_value=5, places=2).flatmap(spelled))
-    row["collection_rate"] = draw(
-        (st.decimals(min_value=0, max_value="1.5", places=4) | st.sampled_from([Decimal("0.8"), Decimal("0.7999")]))
-        .flatmap(lambda v: spelled(v, percent=True))
-    )
-    row["attitude"] = draw(st.integers(1, 5).map(Decimal).flatmap(spelled))
+    money = st.integers(0, 3_000_000).map(Decimal) | fixed_point(0, 300_000_000, 2)
+    row["sales"] = spell(draw, draw(money))
+    row["sales_target"] = spell(draw, draw(st.just(Decimal(0)) | money))
+    row["csat"] = spell(draw, draw(fixed_point(100, 500, 2)))
+    rate = fixed_point(0, 15_000, 4) | st.sampled_from([Decimal("0.8"), Decimal("0.7999")])
+    row["collection_rate"] = spell(draw, draw(rate), percent=True)
+    row["attitude"] = spell(draw, Decimal(draw(st.integers(1, 5))))
     incidents = draw(st.sampled_from(["absent", "none", "empty", "value"]))
     if incidents == "none":
         row["major_incidents"] = None
     elif incidents == "empty":
         row["major_incidents"] = ""
     elif incidents == "value":
-        row["major_incidents"] = draw(st.integers(0, 6).map(Decimal).flatmap(spelled))
+        row["major_incidents"] = spell(draw, Decimal(draw(st.integers(0, 6))))
     if draw(st.booleans()):
         row["department"] = draw(st.sampled_from(["华东", "华北", "West"]))
     if draw(st.booleans()):

@@ -34,7 +34,9 @@ from perfkit.rules import FUNCTIONS
 ROOT = Path(__file__).resolve().parents[1]
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
-FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.DOTALL | re.MULTILINE)
+FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.DOTALL | re.MULTILINE
+)
 TITLE = re.compile(r"""title=["']?(?P<name>[^"'\s]+)""")
 
 
@@ -93,7 +95,8 @@ def run_markdown(path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> 
         if block.title:
             (workdir / block.title).write_text(block.text, encoding="utf-8")
         if block.language == "python":
-            code = compile(block.text, f"{path.name}:{block.line}", "exec")
+            # Padded so that tracebacks give the line in the Markdown file.
+            code = compile("\n" * (block.line - 1) + block.text, str(path), "exec")
             exec(code, namespace)  # noqa: S102 - the docs are ours
             ran += 1
         elif block.language == "console":
@@ -138,7 +141,8 @@ class TestTheRunnerCanFail:
     def test_blocks_share_a_namespace_and_files(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         doc = tmp_path / "ok.md"
         doc.write_text(
-            '```text title="note.txt"\nhello\n```\n\n```python\nfrom pathlib import Path\nvalue = Path("note.txt").read_text()\n```\n\n'
+            '```text title="note.txt"\nhello\n```\n\n'
+            '```python\nfrom pathlib import Path\nvalue = Path("note.txt").read_text()\n```\n\n'
             "```python\nassert value == 'hello\\n'\n```\n\n```yaml\nnot: [run\n```\n",
             encoding="utf-8",
         )

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from perfkit import __version__, example_path
+from perfkit._text import display_width
 from perfkit.errors import DataError, PerfkitError
 from perfkit.io.rows import read_rows
 from perfkit.rules.scorecard import Evaluation
@@ -180,27 +181,16 @@ def _table(result: Evaluation) -> str:
     for card in result:
         notes = ", ".join([*card.flags, *(f"rule {r}" for r in card.rules)])
         rows.append([card.employee_id, *(str(k.score) for k in card.kpis), str(card.total), card.band_grade, card.grade, notes])
-    widths = [max(_width(h), *(_width(r[i]) for r in rows)) for i, h in enumerate(header)]
+    widths = [max(display_width(h), *(display_width(r[i]) for r in rows)) for i, h in enumerate(header)]
     lines = [_line(header, widths), _line(["-" * w for w in widths], widths)]
     lines.extend(_line(r, widths) for r in rows)
     return "\n".join(lines)
 
 
-def _width(text: str) -> int:
-    """Display width: CJK characters take two columns in a terminal."""
-    return sum(2 if ord(ch) >= 0x1100 and _wide(ch) else 1 for ch in text)
-
-
-def _wide(ch: str) -> bool:
-    import unicodedata
-
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
 def _line(cells: list[str], widths: list[int]) -> str:
     parts = []
     for i, (cell, width) in enumerate(zip(cells, widths)):
-        pad = " " * (width - _width(cell))
+        pad = " " * (width - display_width(cell))
         numeric = i > 0 and _is_number(cell)
         parts.append(pad + cell if numeric else cell + pad)
     return "  ".join(parts).rstrip()

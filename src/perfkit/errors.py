@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from perfkit._text import display_width
+
 __all__ = ["DataError", "FormulaError", "PerfkitError", "SchemeError"]
 
 
@@ -141,10 +143,11 @@ class FormulaError(SchemeError):
         """The formula line with a caret line under the problem."""
         lines = self.text.splitlines() or [""]
         shown = lines[min(self.formula_line, len(lines)) - 1]
-        width = max(1, (self.end_column or self.column + 1) - self.column)
-        if self.end_column is None or self.end_column <= self.column:
-            width = 1
-        return f"    {shown}\n    {' ' * (self.column - 1)}{'^' * width}"
+        start = self.column - 1
+        end = self.end_column - 1 if self.end_column and self.end_column > self.column else start + 1
+        pad = display_width(shown[:start])
+        width = max(1, display_width(shown[start:end]))
+        return f"    {shown}\n    {' ' * pad}{'^' * width}"
 
     def __str__(self) -> str:
         head = self.message
@@ -198,13 +201,13 @@ class DataError(PerfkitError, ValueError):
         self.formula = formula
 
     def __str__(self) -> str:
-        if self._problems:
-            return self.message
         where = []
         if self.employee_id is not None:
             where.append(f"employee {self.employee_id!r}")
         elif self.row is not None:
             where.append(f"row {self.row}")
+        if self._problems:
+            return f"{where[0]}: {self.message}" if where else self.message
         if self.column is not None:
             where.append(f"column {self.column!r}")
         if self.path is not None:

@@ -17,10 +17,11 @@ import decimal
 import math
 import numbers
 from decimal import Decimal
+from collections.abc import Iterable
 from enum import Enum
 from typing import cast
 
-__all__ = ["CONTEXT", "RoundingMode", "quantize", "to_decimal"]
+__all__ = ["CONTEXT", "RoundingMode", "exact_sum", "plain_text", "quantize", "shift", "to_decimal"]
 
 CONTEXT = decimal.Context(
     prec=34,
@@ -115,8 +116,42 @@ def _parse_text(text: str) -> Decimal:
     except decimal.InvalidOperation:
         raise ValueError(f"{text!r} is not a number") from None
     if percent and result.is_finite():
-        result = result.scaleb(-2)
+        result = shift(result, -2)
     return result
+
+
+def shift(value: Decimal, places: int) -> Decimal:
+    """``value × 10**places``, exactly (no context rounding, whatever the precision).
+
+    >>> shift(Decimal("99.999999999999999999999999999999999"), -2)
+    Decimal('0.99999999999999999999999999999999999')
+    """
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int), "only finite values can be shifted"
+    return Decimal((sign, digits, exponent + places))
+
+
+def plain_text(value: Decimal) -> str:
+    """Fixed-point text without trailing zeros after the point: ``40.50`` → ``"40.5"``."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+_EXACT = decimal.Context(prec=100_000, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum of ``values`` with no rounding at all (for weights that must total 100%).
+
+    >>> exact_sum([Decimal("0.1000000000000000000000000000001"), Decimal("0.8999999999999999999999999999999")])
+    Decimal('1.0000000000000000000000000000000')
+    """
+    total = Decimal(0)
+    for value in values:
+        total = _EXACT.add(total, value)
+    return total
 
 
 def quantize(value: Decimal, places: int, mode: RoundingMode = RoundingMode.HALF_UP) -> Decimal:
@@ -126,6 +161,9 @@ def quantize(value: Decimal, places: int, mode: RoundingMode = RoundingMode.HALF
     Decimal('85.00')
     >>> quantize(Decimal("2.345"), 2, RoundingMode.HALF_EVEN)
     Decimal('2.34')
+
+    Raises ``decimal.InvalidOperation`` when the rounded value would need more than
+    :data:`CONTEXT`'s 34 digits.
     """
     quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
     return value.quantize(quantum, rounding=_DECIMAL_ROUNDING[mode], context=CONTEXT)

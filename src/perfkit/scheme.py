@@ -13,6 +13,7 @@ every reachable total, rules name real grades): that happens when the scheme is 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections.abc import Mapping
 from decimal import Decimal
@@ -31,7 +32,7 @@ from pydantic import (
 
 from perfkit._files import Positions, dump_json, dump_yaml, read_text
 from perfkit.errors import SchemeError
-from perfkit.numbers import RoundingMode, to_decimal
+from perfkit.numbers import RoundingMode, plain_text, shift, to_decimal
 
 if TYPE_CHECKING:
     from perfkit.rules.engine import CompiledScheme
@@ -82,9 +83,7 @@ def parse_weight(value: Any) -> Decimal:
 
 def format_weight(weight: Decimal) -> str:
     """A weight as a percentage: ``Decimal("0.4")`` → ``"40%"``."""
-    percent = (weight * 100).normalize()
-    text = format(percent, "f")
-    return f"{text}%"
+    return f"{plain_text(shift(weight, 2))}%"
 
 
 Number = Annotated[Decimal, BeforeValidator(_number)]
@@ -103,6 +102,18 @@ def _formula_text(value: Any) -> Any:
 
 
 FormulaText = Annotated[str, BeforeValidator(_formula_text), Field(min_length=1)]
+
+
+def _label(value: Any) -> Any:
+    """``version: 2026.1`` or ``period: 2026-06-30`` unquoted in YAML still mean their text."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
+
+
+Label = Annotated[str, BeforeValidator(_label)]
 
 
 class _Model(BaseModel):
@@ -202,9 +213,9 @@ class Scheme(_Model):
     """Format version of the file (not the package version)."""
     id: Slug
     name: str | None = None
-    version: str | None = None
+    version: Label | None = None
     """The scheme's own version, recorded on every result."""
-    period: str | None = None
+    period: Label | None = None
     description: str | None = None
     inputs: dict[Identifier, InputSpec]
     kpis: tuple[KPI, ...] = Field(min_length=1)

@@ -120,7 +120,7 @@ class TestBadData:
         ("values", "column", "fragment"),
         [
             ({"a": None}, "a", "required input is missing"),
-            ({"a": "abc"}, "a", "cannot be read as a number"),
+            ({"a": "abc"}, "a", "'abc' is not a number"),
             ({"a": float("nan")}, "a", "NaN"),
             ({"a": float("inf")}, "a", "NaN and infinite"),
             ({"a": True}, "a", "true/false"),

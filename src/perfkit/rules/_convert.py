@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal, NoReturn
 
 from perfkit.errors import FormulaError
+from perfkit.numbers import CONTEXT
 from perfkit.rules import ir
 from perfkit.rules._parser import DISALLOWED_PREFIXES
 from perfkit.rules.functions import FUNCTIONS, MAX_ROUND_PLACES
@@ -22,6 +23,16 @@ MAX_DEPTH = 50
 """Deepest nesting of operations accepted in one formula."""
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_UNSUPPORTED = {
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+}
 _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
 _REFUSED = {
@@ -130,8 +141,8 @@ class Converter:
                 value = Decimal(written)
             except InvalidOperation:
                 value = Decimal(repr(node.value))
-            if not value.is_finite():
-                self.fail("the number is too large", node)
+            if not value.is_finite() or (value and abs(value.adjusted()) > CONTEXT.Emax):
+                self.fail("the number is too large (or too small) for perfkit", node)
             return ir.Const(value, span, "number")
         if isinstance(node.value, str):
             self.fail("text is not allowed in a formula; inputs and results are numbers", node)
@@ -170,7 +181,7 @@ class Converter:
     def _convert_BinOp(self, node: ast.BinOp, depth: int) -> ir.Node:
         op = _BINARY.get(type(node.op))
         if op is None:
-            symbol = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@"}.get(type(node.op), "this operator")
+            symbol = _UNSUPPORTED.get(type(node.op), type(node.op).__name__)
             self.fail(
                 f"the operator {symbol} is not supported in a formula",
                 node,

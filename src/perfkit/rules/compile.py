@@ -6,13 +6,14 @@ and reported together in one :class:`~perfkit.SchemeError`.
 
 from __future__ import annotations
 
+import decimal
 import difflib
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import FormulaError, SchemeError
-from perfkit.numbers import quantize
+from perfkit.numbers import CONTEXT, exact_sum, quantize
 from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledRule, CompiledScheme
 from perfkit.rules.formula import Formula
 from perfkit.rules.intervals import EVERYTHING, Interval
@@ -46,7 +47,7 @@ class _Problems:
 
 
 def check_weights(
-    weights: Sequence[tuple[str, Decimal]], *, normalize: bool = False
+    weights: Sequence[tuple[str, Decimal]], *, normalize: bool = False, what: str = "weights"
 ) -> tuple[list[Decimal], str | None]:
     """The effective weights, and a problem message if they do not sum to exactly 100%.
 
@@ -54,22 +55,27 @@ def check_weights(
     100% instead (they must not all be 0). The sum is exact: no float tolerance.
     """
     values = [w for _, w in weights]
-    total = sum(values, Decimal(0))
+    total = exact_sum(values)
     listing = ", ".join(f"{label} {format_weight(w)}" for label, w in weights)
     if normalize:
         if total == 0:
-            return values, f"the weights are all 0, so they cannot be scaled to 100% ({listing})"
+            return values, f"the {what} are all 0, so they cannot be scaled to 100% ({listing})"
         return [w / total for w in values], None
     if total != 1:
-        return values, (
-            f"the weights must sum to exactly 100%, but they sum to {format_weight(total)} ({listing}); "
-            "fix them, or set normalize_weights: true to scale them"
-        )
+        message = f"the {what} must sum to exactly 100%, but they sum to {format_weight(total)} ({listing})"
+        if what == "weights":
+            message += "; fix them, or set normalize_weights: true to scale them"
+        return values, message
     return values, None
 
 
 def compile_scheme(scheme: Scheme) -> CompiledScheme:
     """Check ``scheme`` as a whole and compile its formulas; raise SchemeError listing every problem."""
+    with decimal.localcontext(CONTEXT):
+        return _compile(scheme)
+
+
+def _compile(scheme: Scheme) -> CompiledScheme:
     problems = _Problems()
     inputs = _inputs(scheme, problems)
     input_names = [spec.name for spec in inputs]
@@ -194,8 +200,11 @@ def _scale(scheme: Scheme, problems: _Problems) -> GradeScale:
 
 
 def _unknown_grade(problems: _Problems, grade: str, scale: GradeScale, path: str) -> None:
-    close = difflib.get_close_matches(grade, list(scale.names), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; the grades are {', '.join(scale.names)}"
+    names = list(dict.fromkeys(scale.names))
+    close = [n for n in names if n.casefold() == grade.casefold()] or difflib.get_close_matches(
+        grade, names, n=1, cutoff=0.5
+    )
+    hint = f"; did you mean {close[0]!r}?" if close else f"; the grades are {', '.join(names)}"
     problems.add(f"unknown grade {grade!r}{hint}", path)
 
 
@@ -242,6 +251,6 @@ def _check_calibration(scheme: Scheme, scale: GradeScale, problems: _Problems) -
     for grade in distribution:
         if grade not in scale:
             _unknown_grade(problems, grade, scale, f"calibration.distribution.{grade}")
-    _, message = check_weights(list(distribution.items()))
+    _, message = check_weights(list(distribution.items()), what="distribution shares")
     if message:
-        problems.add(message.replace("weights", "distribution shares"), "calibration.distribution")
+        problems.add(message, "calibration.distribution")

@@ -23,7 +23,7 @@ import attrs
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import DataError
 from perfkit.io.rows import to_row_list
-from perfkit.numbers import CONTEXT, quantize, to_decimal
+from perfkit.numbers import CONTEXT, RoundingMode, quantize, to_decimal
 from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
 from perfkit.rules.formula import EvalFailure, Formula, Step, Value
 from perfkit.rules.intervals import Interval
@@ -206,7 +206,7 @@ class CompiledScheme:
                 value = to_decimal(raw)
             except ValueError as exc:
                 problems.append(
-                    DataError(f"{raw!r} cannot be read as a number: {exc}", value=raw, **_cell(employee_id, spec, index))
+                    DataError(str(exc), value=raw, **_cell(employee_id, spec, index))
                 )
                 continue
             if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
@@ -214,7 +214,7 @@ class CompiledScheme:
                 high = "" if spec.max is None else f"{spec.max}"
                 problems.append(
                     DataError(
-                        f"{value} is outside the declared range {low}..{high}",
+                        f"{raw} is outside the declared range {low}..{high}",
                         value=raw,
                         **_cell(employee_id, spec, index),
                     )
@@ -243,7 +243,7 @@ class CompiledScheme:
         for kpi in self.kpis:
             raw = _run(kpi.formula, inputs, employee_id, traces)
             assert isinstance(raw, Decimal)
-            score = quantize(raw, self.rounding.kpi, mode)
+            score = _round(raw, self.rounding.kpi, mode, employee_id, kpi.formula.path)
             scores.append(KpiScore(kpi.id, kpi.name, kpi.weight, score))
             if traces is not None:
                 traces[kpi.id] = KpiTrace.of(kpi, raw, score, traces.pop(kpi.formula.path or ""))
@@ -255,7 +255,7 @@ class CompiledScheme:
             assert isinstance(raw_total, Decimal)
         else:
             raw_total = sum((k.weight * k.score for k in scores), Decimal(0))
-        total = quantize(raw_total, self.rounding.total, mode)
+        total = _round(raw_total, self.rounding.total, mode, employee_id, "total")
         env["total"] = total
         if traces is not None:
             steps = traces.pop(self.total.path or "")[1] if self.total is not None else ()
@@ -322,14 +322,29 @@ def _run(formula: Formula, env: Mapping[str, Decimal], employee_id: str, traces:
     return value
 
 
+def _round(value: Decimal, places: int, mode: RoundingMode, employee_id: str, path: str | None) -> Decimal:
+    try:
+        return quantize(value, places, mode)
+    except ArithmeticError:
+        raise DataError(
+            f"the value {value} is too large to round to {places} decimal places", employee_id=employee_id, path=path
+        ) from None
+
+
 def _employee_id(row: Mapping[str, Any], index: int) -> str:
     raw = row.get(EMPLOYEE_ID)
     if _is_missing(raw):
         raise DataError("the row has no employee_id", column=EMPLOYEE_ID, row=index)
-    whole = isinstance(raw, numbers.Integral) or (isinstance(raw, Decimal) and raw == raw.to_integral_value())
-    if isinstance(raw, bool) or not (isinstance(raw, str) or whole):
-        raise DataError(f"an employee id is text or a whole number, got {raw!r}", column=EMPLOYEE_ID, row=index)
-    return str(raw).strip()
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, numbers.Integral) and not isinstance(raw, bool):
+        return str(int(raw))
+    if isinstance(raw, (numbers.Real, Decimal)) and not isinstance(raw, bool):
+        # a numeric id column with a blank cell is float in pandas: 1001.0 is employee 1001
+        number = raw if isinstance(raw, Decimal) else Decimal(repr(float(raw)))
+        if number.is_finite() and number == number.to_integral_value():
+            return str(int(number))
+    raise DataError(f"an employee id is text or a whole number, got {raw!r}", column=EMPLOYEE_ID, row=index)
 
 
 def _cell(employee_id: str, spec: CompiledInput, index: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from perfkit.numbers import plain_text, shift
 from perfkit.rules.formula import Step, Value
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def _with_effect(trace: RuleTrace, card: ScoreCard, scheme: CompiledScheme) -> R
 
 
 def _percent(weight: Decimal) -> str:
-    return format((weight * 100).normalize(), "f") + "%"
+    return f"{plain_text(shift(weight, 2))}%"
 
 
 def _show(value: Value) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Collection, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import attrs
 
@@ -49,6 +49,8 @@ class EvalFailure(Exception):
 def power(base: Decimal, exponent: Decimal) -> Decimal:
     if abs(exponent) > MAX_EXPONENT:
         raise FunctionFailed(f"the exponent {exponent} is too large (the limit is {MAX_EXPONENT})")
+    if base == 0 and exponent < 0:
+        raise FunctionFailed(f"0 cannot be raised to a negative power ({exponent})")
     return base**exponent
 
 
@@ -159,7 +161,8 @@ class Formula:
 
     def bounds(self, ranges: Mapping[str, Interval]) -> Interval:
         """An interval that contains every value the formula can give, given input ranges."""
-        return _bounds(self.tree, ranges)
+        with decimal.localcontext(CONTEXT):
+            return _bounds(self.tree, ranges)
 
     def segment(self, node: ir.Node) -> str:
         """The text of one node of the tree."""
@@ -197,25 +200,42 @@ def _is_constant(node: ir.Node) -> bool:
 
 
 def _check_constants(tree: ir.Node, text: str, path: str | None) -> None:
-    """Evaluate every largest name-free part now, so `1/0` or `9**9**9` fail at check time."""
+    """Evaluate every largest name-free part now, so `1/0` or `9**9**9` fail at check time.
+
+    Also refuses an operation that would fail on every row: `x / 0`, `x ** 200`.
+    """
     if not isinstance(tree, (ir.Const, ir.Pair)) and _is_constant(tree):
-        try:
-            with decimal.localcontext(CONTEXT):
-                _Interpreter(text, {}, None).run(tree)
-        except EvalFailure as failure:
-            span = failure.node.span
-            raise FormulaError(
-                failure.message,
-                text=text,
-                formula_line=span.line,
-                column=span.column,
-                end_column=span.end_column if span.end_line == span.line else None,
-                hint=failure.hint,
-                path=path,
-            ) from None
+        _constant_value(tree, text, path)
         return
+    if isinstance(tree, ir.Binary) and tree.op in ("/", "**") and _is_constant(tree.right):
+        right = _constant_value(tree.right, text, path)
+        if tree.op == "/" and right == 0:
+            _fail_at(tree, "division by zero: the divisor is always 0", text, path)
+        if tree.op == "**" and abs(right) > MAX_EXPONENT:
+            _fail_at(tree, f"the exponent {right} is too large (the limit is {MAX_EXPONENT})", text, path)
     for child in ir.children(tree):
         _check_constants(child, text, path)
+
+
+def _constant_value(node: ir.Node, text: str, path: str | None) -> Any:
+    try:
+        with decimal.localcontext(CONTEXT):
+            return _Interpreter(text, {}, None).run(node)
+    except EvalFailure as failure:
+        _fail_at(failure.node, failure.message, text, path, failure.hint)
+
+
+def _fail_at(node: ir.Node, message: str, text: str, path: str | None, hint: str | None = None) -> NoReturn:
+    span = node.span
+    raise FormulaError(
+        message,
+        text=text,
+        formula_line=span.line,
+        column=span.column,
+        end_column=span.end_column if span.end_line == span.line else None,
+        hint=hint,
+        path=path,
+    )
 
 
 # -- the interpreter (reference path, explanations) ---------------------------------------

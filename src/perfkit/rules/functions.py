@@ -124,7 +124,7 @@ def _bounds_abs(args: Sequence[Interval], kw: Mapping[str, Interval]) -> Interva
         return x
     if x.hi <= 0:
         return -x
-    return Interval(Decimal(0), max(-x.lo, x.hi))
+    return Interval(Decimal(0), max(x.lo.copy_negate(), x.hi))
 
 
 def _bounds_clamp(args: Sequence[Interval], kw: Mapping[str, Interval]) -> Interval:
@@ -191,10 +191,11 @@ _FUNCTIONS = [
     ),
     Function(
         name="round",
-        signature="round(x, n=0)",
+        signature="round(x, n)",
         summary=(
             "x rounded to n decimal places, ties away from zero (half-up, like Excel's ROUND). "
-            f"n is a whole number from 0 to {MAX_ROUND_PLACES} written in the formula."
+            f"n is a whole number from 0 to {MAX_ROUND_PLACES} written in the formula; "
+            "round(x) rounds to a whole number."
         ),
         examples=(("round(2.345, 2)", "2.35"), ("round(2.5)", "3"), ("round(-2.5)", "-3")),
         impl=_round,

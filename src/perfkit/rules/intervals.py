@@ -8,6 +8,7 @@ range always lies inside the computed one.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from decimal import Decimal
 
 import attrs
@@ -15,7 +16,10 @@ import attrs
 __all__ = ["EVERYTHING", "Interval"]
 
 _INF = Decimal("Infinity")
-_CTX = decimal.Context(prec=34, traps=[], rounding=decimal.ROUND_HALF_EVEN)
+# Bounds are rounded outward (lower bounds down, upper bounds up) so that every value the
+# engine computes, itself rounded in perfkit's context, stays inside them.
+_DOWN = decimal.Context(prec=34, traps=[], rounding=decimal.ROUND_FLOOR, Emax=999_999, Emin=-999_999)
+_UP = decimal.Context(prec=34, traps=[], rounding=decimal.ROUND_CEILING, Emax=999_999, Emin=-999_999)
 
 
 @attrs.frozen
@@ -39,47 +43,57 @@ class Interval:
         return Interval(min(self.lo, *(o.lo for o in others)), max(self.hi, *(o.hi for o in others)))
 
     def __neg__(self) -> Interval:
-        return Interval(-self.hi, -self.lo)
+        return Interval(self.hi.copy_negate(), self.lo.copy_negate())
 
     def __add__(self, other: Interval) -> Interval:
-        return _from_corners(_CTX.add(self.lo, other.lo), _CTX.add(self.hi, other.hi))
+        return _checked(_DOWN.add(self.lo, other.lo), _UP.add(self.hi, other.hi))
 
     def __sub__(self, other: Interval) -> Interval:
         return self + (-other)
 
     def __mul__(self, other: Interval) -> Interval:
-        corners = [_mul(a, b) for a in (self.lo, self.hi) for b in (other.lo, other.hi)]
-        return Interval(min(corners), max(corners))
+        pairs = [(a, b) for a in (self.lo, self.hi) for b in (other.lo, other.hi)]
+        return _checked(min(_mul(a, b, _DOWN) for a, b in pairs), max(_mul(a, b, _UP) for a, b in pairs))
 
     def __truediv__(self, other: Interval) -> Interval:
         if other.lo <= 0 <= other.hi:
             return EVERYTHING
-        inverse = Interval(_div(Decimal(1), other.hi), _div(Decimal(1), other.lo))
+        inverse = Interval(_inverse(other.hi, _DOWN), _inverse(other.lo, _UP))
         return self * inverse
 
-    def map_monotone(self, func: object) -> Interval:
-        """Apply a non-decreasing function of finite values to both ends."""
-        lo = self.lo if not self.lo.is_finite() else func(self.lo)  # type: ignore[operator]
-        hi = self.hi if not self.hi.is_finite() else func(self.hi)  # type: ignore[operator]
-        return Interval(lo, hi)
+    def map_monotone(self, func: Callable[[Decimal], Decimal]) -> Interval:
+        """Apply a non-decreasing function of finite values to both ends.
+
+        An end where the function fails (a value too large to round) becomes unbounded.
+        """
+        return Interval(_apply(func, self.lo, -_INF), _apply(func, self.hi, _INF))
 
 
 EVERYTHING = Interval(-_INF, _INF)
 
 
-def _from_corners(lo: Decimal, hi: Decimal) -> Interval:
+def _apply(func: Callable[[Decimal], Decimal], value: Decimal, fallback: Decimal) -> Decimal:
+    if not value.is_finite():
+        return value
+    try:
+        return func(value)
+    except ArithmeticError:
+        return fallback
+
+
+def _checked(lo: Decimal, hi: Decimal) -> Interval:
     if lo.is_nan() or hi.is_nan():
         return EVERYTHING
     return Interval(lo, hi)
 
 
-def _mul(a: Decimal, b: Decimal) -> Decimal:
+def _mul(a: Decimal, b: Decimal, context: decimal.Context) -> Decimal:
     if a == 0 or b == 0:
         return Decimal(0)
-    return _CTX.multiply(a, b)
+    return context.multiply(a, b)
 
 
-def _div(a: Decimal, b: Decimal) -> Decimal:
+def _inverse(b: Decimal, context: decimal.Context) -> Decimal:
     if b.is_infinite():
         return Decimal(0)
-    return _CTX.divide(a, b)
+    return context.divide(Decimal(1), b)
