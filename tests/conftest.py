@@ -7,21 +7,23 @@ directory is added here.
 
 from __future__ import annotations
 
+import decimal
 import sys
-import warnings
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-# When a hypothesis test fails, hypothesis's pytest plugin imports its patch writer, which
-# imports libcst, which triggers a DeprecationWarning (mypy_extensions.TypedDict) inside a
-# pytest hook; with warnings as errors that turns every hypothesis failure into an
-# INTERNALERROR that hides the falsifying example. Import it once here, quietly.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
+
+@pytest.fixture
+def caller_context() -> Iterator[decimal.Context]:
+    """The caller's own decimal context, restored after the test whatever it does to it."""
+    saved = decimal.getcontext().copy()
     try:
-        import hypothesis.extra._patching  # noqa: F401
-    except ImportError:  # pragma: no cover - libcst not installed: nothing to pre-import
-        pass
+        yield decimal.getcontext()
+    finally:
+        decimal.setcontext(saved)

@@ -115,7 +115,7 @@ class TestWeights:
             found = re.search(r"they sum to (\S+%)", problem)
             assert found and to_decimal(found.group(1)) == total, problem
 
-    @settings(max_examples=150)
+    @settings(max_examples=100)
     @given(weight_lists())
     def test_every_spelling_of_a_weight_reads_as_exactly_that_weight(
         self, weights: tuple[list[Decimal], list[object]]
@@ -162,6 +162,21 @@ class TestWeights:
         effective = [kpi.weight for kpi in compiled.kpis]
         assert effective == [CONTEXT.divide(v, total) for v in values]
         assert abs(Fraction(exact_sum(effective)) - 1) <= Fraction(len(values), 10**34)
+
+    @settings(max_examples=60, deadline=None)
+    @given(weight_units(sums_to_one=False, max_places=8).filter(lambda pu: any(pu[1])), CALLER_PRECISIONS)
+    def test_check_weights_normalizes_in_perfkits_context_whatever_the_callers(
+        self, weights: tuple[int, list[int]], caller_precision: int | None
+    ) -> None:
+        """check_weights(..., normalize=True) called directly gives the same CONTEXT quotients as a
+        compiled scheme does, whatever decimal context the caller has set."""
+        places, units = weights
+        values = [exact(u, places) for u in units]
+        total = exact_sum(values)
+        with decimal.localcontext(caller_context(caller_precision)):
+            effective, problem = check_weights([(f"k{i}", v) for i, v in enumerate(values)], normalize=True)
+        assert problem is None
+        assert effective == [CONTEXT.divide(v, total) for v in values]
 
     @settings(max_examples=60, deadline=None)
     @given(weight_lists(max_places=8), st.sampled_from(["0.5", "0.25", "0.2", "0.125", "0.1", "0.8"]))
@@ -274,7 +289,7 @@ class TestRounding:
         if units:
             assert result_sign == sign, (value, result)
 
-    @settings(max_examples=300)
+    @settings(max_examples=200)
     @given(decimals_near_ties(2))
     def test_half_up_to_two_places_matches_an_integer_reference(self, value: Decimal) -> None:
         """quantize(d, 2) rounds ties away from zero, like the integer reference, near …xx5 of both signs."""
@@ -302,7 +317,7 @@ class TestRounding:
         assert isinstance(result, Decimal)
         assert result == exact(-units if sign else units, 2)
 
-    @settings(max_examples=300)
+    @settings(max_examples=200)
     @given(st.floats(allow_nan=False, allow_infinity=False))
     def test_a_float_reads_as_its_shortest_repr(self, value: float) -> None:
         """to_decimal(f) == Decimal(repr(f)): the decimal the author wrote, which reads back as f."""
@@ -316,7 +331,7 @@ class TestRounding:
 
 
 class TestMonotonicity:
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(piecewise_points(), st.data())
     def test_a_rising_curve_never_falls(self, points: list[tuple[Decimal, Decimal]], data: st.DataObject) -> None:
         """piecewise with increasing x's and non-decreasing y's: a higher x never gives a lower value."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import decimal
 import re
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -24,16 +23,6 @@ def refused(text: str, names: list[str] = NAMES, **options: object) -> FormulaEr
     with pytest.raises(FormulaError) as info:
         Formula.compile(text, names, **options)  # type: ignore[arg-type]
     return info.value
-
-
-@pytest.fixture
-def caller_context() -> Iterator[decimal.Context]:
-    """The caller's own decimal context, restored after the test whatever it does to it."""
-    saved = decimal.getcontext().copy()
-    try:
-        yield decimal.getcontext()
-    finally:
-        decimal.setcontext(saved)
 
 
 class TestFormula:

@@ -7,7 +7,6 @@ inputs in their ranges; it may be wider (unbounded when nothing better is known)
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -31,16 +30,6 @@ def bounds(text: str, **ranges: tuple[object, object]) -> Interval:
     names = sorted(set(ranges) | {"x", "y"})
     formula = Formula.compile(text, names)
     return formula.bounds({name: iv(*pair) for name, pair in ranges.items()})
-
-
-@pytest.fixture
-def caller_context() -> Iterator[decimal.Context]:
-    """The caller's own decimal context, restored after the test whatever it does to it."""
-    saved = decimal.getcontext().copy()
-    try:
-        yield decimal.getcontext()
-    finally:
-        decimal.setcontext(saved)
 
 
 class TestInterval:

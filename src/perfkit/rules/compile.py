@@ -60,7 +60,8 @@ def check_weights(
     if normalize:
         if total == 0:
             return values, f"the {what} are all 0, so they cannot be scaled to 100% ({listing})"
-        return [w / total for w in values], None
+        with decimal.localcontext(CONTEXT):
+            return [w / total for w in values], None
     if total != 1:
         message = f"the {what} must sum to exactly 100%, but they sum to {format_weight(total)} ({listing})"
         if what == "weights":
@@ -124,13 +125,13 @@ def _compile(scheme: Scheme) -> CompiledScheme:
         if rule.id in rule_ids:
             problems.add(f"the rule id {rule.id!r} is used twice", f"rules[{i}].id")
         rule_ids.add(rule.id)
+        when = problems.formula(
+            rule.when, [*kpi_names, "total"], f"rules[{i}].when", kind="condition", refused=ambiguous
+        )
         for action in ("cap_grade", "floor_grade"):
             grade = getattr(rule.then, action)
             if grade is not None and grade not in scale:
                 _unknown_grade(problems, grade, scale, f"rules[{i}].then.{action}")
-        when = problems.formula(
-            rule.when, [*kpi_names, "total"], f"rules[{i}].when", kind="condition", refused=ambiguous
-        )
         if when is not None:
             rules.append(
                 CompiledRule(rule.id, when, rule.then.cap_grade, rule.then.floor_grade, rule.then.flag, rule.reason)
