@@ -66,6 +66,12 @@ _DECIMAL_ROUNDING = {
     RoundingMode.FLOOR: decimal.ROUND_FLOOR,
 }
 
+_ROUNDING_CONTEXTS = {
+    mode: decimal.Context(
+        prec=CONTEXT.prec, rounding=rounding, Emax=CONTEXT.Emax, Emin=CONTEXT.Emin, traps=[decimal.InvalidOperation]
+    )
+    for mode, rounding in _DECIMAL_ROUNDING.items()
+}
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(0, 11)}
 
 
@@ -166,4 +172,4 @@ def quantize(value: Decimal, places: int, mode: RoundingMode = RoundingMode.HALF
     :data:`CONTEXT`'s 34 digits.
     """
     quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
-    return value.quantize(quantum, rounding=_DECIMAL_ROUNDING[mode], context=CONTEXT)
+    return _ROUNDING_CONTEXTS[mode].quantize(value, quantum)

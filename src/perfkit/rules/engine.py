@@ -249,7 +249,9 @@ class CompiledScheme:
                 traces[kpi.id] = KpiTrace.of(kpi, raw, score, traces.pop(kpi.formula.path or ""))
         # The total and the rules read inputs and rounded KPI scores (a name that is both is
         # refused in those formulas when the scheme is compiled).
-        env: dict[str, Decimal] = {**inputs, **{k.id: k.score for k in scores}}
+        env: dict[str, Decimal] = dict(inputs)
+        for kpi_score in scores:
+            env[kpi_score.id] = kpi_score.score
         if self.total is not None:
             raw_total = _run(self.total, env, employee_id, traces)
             assert isinstance(raw_total, Decimal)
@@ -284,9 +286,9 @@ class CompiledScheme:
             band_grade=band.name,
             grade=grade.name,
             multiplier=grade.multiplier,
-            flags=tuple(sorted({r.flag for r in fired if r.flag})),
+            flags=tuple(sorted({r.flag for r in fired if r.flag})) if fired else (),
             fired=tuple(fired),
-            inputs=tuple((spec.name, inputs[spec.name]) for spec in self.inputs),
+            inputs=tuple(inputs.items()),
             attributes=attributes,
             scheme=self,
         )
