@@ -272,3 +272,22 @@ class TestJsonSchema:
         assert {"perfkit", "id", "inputs", "kpis", "grades"} <= set(schema["required"])
         assert schema["additionalProperties"] is False
         json.dumps(schema)
+
+
+class TestFriendlyReading:
+    def test_unquoted_version_and_period_keep_their_text(self) -> None:
+        scheme = pk.Scheme.from_yaml(MINIMAL + "version: 2026.10\nperiod: 2026-06-30\n")
+        assert (scheme.version, scheme.period) == ("2026.10", "2026-06-30")
+
+    def test_grade_in_another_case_gets_a_did_you_mean(self) -> None:
+        (problem,) = problems_of(MINIMAL + "rules:\n  - {id: r, when: x < 1, then: {cap_grade: b}}\n")
+        assert problem.message == "unknown grade 'b'; did you mean 'B'?"
+
+    def test_calibration_distribution_must_sum_to_100_percent(self) -> None:
+        (problem,) = problems_of(MINIMAL + "calibration: {group_by: department, distribution: {A: 30%, B: 60%}}\n")
+        assert problem.path == "calibration.distribution"
+        assert problem.message == "the distribution shares must sum to exactly 100%, but they sum to 90% (A 30%, B 60%)"
+
+    def test_an_operation_that_fails_on_every_row_is_refused_when_checked(self) -> None:
+        (problem,) = problems_of(MINIMAL.replace("score: x}", "score: x / (2 - 2)}"))
+        assert isinstance(problem, pk.FormulaError) and problem.message == "division by zero: the divisor is always 0"

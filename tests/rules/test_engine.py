@@ -164,6 +164,9 @@ class TestBadData:
         assert not result.ok
         both = result.problems[0]
         assert {p.column for p in both.problems} == {"a", "rate"}
+        assert str(both) == (
+            "employee 'b1': column 'a': 'x' is not a number; column 'rate': the required input is missing"
+        )
 
     def test_division_by_zero_names_employee_formula_and_place(self) -> None:
         text = SCHEME.replace("score: a}", "score: a / (b - 50)}").replace("b: {min: 0, max: 100, default: 50}", "b: {min: 0, max: 100}")
@@ -214,6 +217,15 @@ class TestOutputs:
         assert result["p2"].input("b") == Decimal(50)  # NaN from pandas is an empty cell: the default applies
         out = result.to_pandas()
         assert list(out["employee_id"]) == ["p1", "p2"] and out.loc[0, "total"] == Decimal("45.05")
+
+    def test_numeric_ids_in_a_float_column(self, compiled: pk.CompiledScheme) -> None:
+        import pandas as pd
+
+        frame = pd.DataFrame([row(1001), row(None), row(1003)])
+        assert frame["employee_id"].dtype.kind == "f"  # one blank id made the column float
+        result = compiled.evaluate(frame, errors="collect")
+        assert [c.employee_id for c in result] == ["1001", "1003"]
+        assert [p.row for p in result.problems] == [1]
 
     def test_missing_pandas_cell_without_default_is_reported(self, compiled: pk.CompiledScheme) -> None:
         import pandas as pd
