@@ -104,7 +104,7 @@ class Formula:
             converter.fail(f"this formula must give {wanted}", tree.span, hint=hint)
         _check_constants(tree, text, path)
         used = tuple(dict.fromkeys(n.name for n in _walk(tree) if isinstance(n, ir.Name)))
-        return cls(text=text, tree=tree, kind=kind, names=used, path=path, call=_generate(tree, text))
+        return cls(text=text, tree=tree, kind=kind, names=used, path=path, call=_generate(tree))
 
     def __repr__(self) -> str:
         return f"Formula.compile({self.text!r}, names={list(self.names)!r}, kind={self.kind!r})"
@@ -119,7 +119,7 @@ class Formula:
         with decimal.localcontext(CONTEXT):
             try:
                 return self._call(env)
-            except (ArithmeticError, KeyError):
+            except ArithmeticError:
                 pass
             try:
                 return self.interpret(env)
@@ -336,7 +336,7 @@ _COMPARE_OPS: dict[str, Callable[[Decimal, Decimal], bool]] = {
 # -- the compiler (fast path) ---------------------------------------------------------------
 
 
-def _generate(tree: ir.Node, text: str) -> Callable[[Mapping[str, Decimal]], Value]:
+def _generate(tree: ir.Node) -> Callable[[Mapping[str, Decimal]], Value]:
     """Turn the checked tree into one Python lambda over a mapping of decimals.
 
     The generated source is built only from perfkit's own nodes: names become ``V['name']``
