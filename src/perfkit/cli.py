@@ -15,6 +15,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -43,6 +44,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return result
     except PerfkitError as exc:
         print(f"error: {exc}", file=out if stdout else sys.stderr)
+        return 1
+    except BrokenPipeError:  # `perfkit score ... | head`: the reader has gone; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
 
 
