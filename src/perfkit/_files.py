@@ -86,11 +86,11 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Any, ...], 
                 raise yaml.constructor.ConstructorError(
                     None, None, f"the key {key!r} appears twice", key_node.start_mark
                 )
-            result[key] = _construct(loader, value_node, (*path, key), positions)
-            positions[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(loader, value_node, path + (key,), positions)
+            positions[path + (key,)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, child, (*path, i), positions) for i, child in enumerate(node.value)]
+        return [_construct(loader, child, path + (i,), positions) for i, child in enumerate(node.value)]
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
         return _yaml_float(node)
     return loader.construct_object(node, deep=True)

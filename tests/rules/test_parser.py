@@ -164,5 +164,6 @@ class TestParse:
     def test_too_deep_for_pythons_parser_is_a_formula_error(self) -> None:
         with pytest.raises(FormulaError):
             parse("(" * 300 + "x" + ")" * 300)
-        with pytest.raises(FormulaError, match="too deeply nested"):
-            parse("-" * 3000 + "x")
+        # Python 3.11's parser refuses this; 3.10's reads it and perfkit's depth limit does
+        with pytest.raises(FormulaError, match="nest"):
+            Formula.compile("-" * 3000 + "x", ["x"])

@@ -145,7 +145,8 @@ class Explanation:
                 out.append("  with " + ", ".join(f"{k} = {v}" for k, v in kpi.inputs))
             for step in kpi.steps[:-1]:
                 out.append(f"  {step.text} = {_show(step.value)}")
-            out.append(f"  raw {kpi.raw} → rounded {kpi.score}; × {_percent(kpi.weight)} = {kpi.weighted}")
+            weighted = f"; × {_percent(kpi.weight)} = {kpi.weighted}" if self.total.formula is None else ""
+            out.append(f"  raw {kpi.raw} → rounded {kpi.score}{weighted}")
         if self.total.formula is None:
             parts = " + ".join(f"{k.weighted}" for k in self.kpis)
             out.append(f"total = weighted sum = {parts} = {self.total.raw} → {self.total.total}")
