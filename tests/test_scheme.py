@@ -291,3 +291,14 @@ class TestFriendlyReading:
     def test_an_operation_that_fails_on_every_row_is_refused_when_checked(self) -> None:
         (problem,) = problems_of(MINIMAL.replace("score: x}", "score: x / (2 - 2)}"))
         assert isinstance(problem, pk.FormulaError) and problem.message == "division by zero: the divisor is always 0"
+
+
+class TestRangeAnalysis:
+    def test_a_kpi_named_like_an_input_does_not_change_that_inputs_range(self) -> None:
+        """KPI `x` scores 0..1000, but the next KPI reads input `x`, which is 0..100."""
+        text = MINIMAL.replace(
+            "- {id: k, weight: 100%, score: x}", "- {id: x, weight: 50%, score: x * 10}\n  - {id: k, weight: 50%, score: x}"
+        )
+        compiled = pk.Scheme.from_yaml(text).compile()
+        assert [k.bounds.hi for k in compiled.kpis] == [Decimal("1000.00"), Decimal("100.00")]
+        assert compiled.total_bounds.hi == Decimal("550.00")

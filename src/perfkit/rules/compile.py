@@ -101,7 +101,6 @@ def _compile(scheme: Scheme) -> CompiledScheme:
             continue
         bounds = formula.bounds(ranges).map_monotone(lambda v: quantize(v, scheme.rounding.kpi, scheme.rounding.mode))
         kpis.append(CompiledKPI(kpi.id, kpi.name, weight, formula, bounds))
-        ranges[kpi.id] = bounds
     for name in input_names:
         if name in RESERVED:
             problems.add(f"{name!r} is a reserved name; choose another input name", f"inputs.{name}")
@@ -139,7 +138,10 @@ def _compile(scheme: Scheme) -> CompiledScheme:
 
     total_bounds = EVERYTHING
     if len(kpis) == len(scheme.kpis) and (scheme.total is None or total is not None):
-        total_bounds = _total_bounds(kpis, total, ranges, scheme)
+        # KPI formulas see the inputs' ranges; the total sees the KPIs' too (never a name
+        # that is both: the total refuses those)
+        total_ranges = {**ranges, **{k.id: k.bounds for k in kpis if k.id not in ambiguous}}
+        total_bounds = _total_bounds(kpis, total, total_ranges, scheme)
         _check_coverage(scheme, scale, total_bounds, kpis, problems)
     _check_calibration(scheme, scale, problems)
 
