@@ -109,6 +109,10 @@ class Evaluation:
     cards: tuple[ScoreCard, ...]
     problems: tuple[DataError, ...] = attrs.field(default=(), eq=False)
     """Bad rows, when evaluated with ``errors="collect"`` (they have no card)."""
+    _index: dict[str, ScoreCard] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_index", {card.employee_id: card for card in self.cards})
 
     def __len__(self) -> int:
         return len(self.cards)
@@ -117,10 +121,10 @@ class Evaluation:
         return iter(self.cards)
 
     def __getitem__(self, employee_id: str) -> ScoreCard:
-        for card in self.cards:
-            if card.employee_id == employee_id:
-                return card
-        raise KeyError(f"no score card for employee {employee_id!r}")
+        try:
+            return self._index[str(employee_id)]
+        except KeyError:
+            raise KeyError(f"no score card for employee {employee_id!r}") from None
 
     @property
     def ok(self) -> bool:
