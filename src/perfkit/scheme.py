@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Calibration",
+    "Expectation",
     "GradeBand",
     "InputSpec",
     "KPI",
@@ -46,6 +47,7 @@ __all__ = [
     "Rule",
     "RuleAction",
     "Scheme",
+    "SchemeTest",
     "load_scheme",
     "parse_weight",
     "validate_scheme",
@@ -202,6 +204,32 @@ class Calibration(_Model):
     distribution: dict[str, Weight] | None = None
 
 
+class Expectation(_Model):
+    """What a scheme test expects of the score card; fields left out are not checked."""
+
+    kpis: dict[str, Number] | None = None
+    """Expected rounded KPI scores, by KPI id (only the ids listed are checked)."""
+    total: Number | None = None
+    band_grade: str | None = None
+    grade: str | None = None
+    flags: tuple[str, ...] | None = None
+    """The complete set of flags, in any order."""
+    rules: tuple[str, ...] | None = None
+    """The ids of every rule that fired, in any order."""
+    error: str | None = None
+    """The row must fail with a DataError whose message contains this text."""
+
+
+class SchemeTest(_Model):
+    """A worked example carried by the scheme: one row and what scoring it must give."""
+
+    name: str
+    description: str | None = None
+    inputs: dict[str, Any]
+    """The row (``employee_id`` may be left out)."""
+    expect: Expectation
+
+
 class Scheme(_Model):
     """A complete evaluation scheme (format version 1).
 
@@ -227,6 +255,8 @@ class Scheme(_Model):
     rules: tuple[Rule, ...] = ()
     grades: tuple[GradeBand, ...] = Field(min_length=1)
     calibration: Calibration | None = None
+    tests: tuple[SchemeTest, ...] = ()
+    """Worked examples that ``perfkit test`` checks (see :mod:`perfkit.testing`)."""
 
     # -- building ---------------------------------------------------------------------
 
@@ -404,7 +434,11 @@ def _line_of(path: str | None, positions: Positions) -> int | None:
 
 
 _FIELDS = sorted(
-    {name for model in (Scheme, InputSpec, KPI, Rounding, Rule, RuleAction, GradeBand, Calibration) for name in model.model_fields}
+    {
+        name
+        for model in (Scheme, InputSpec, KPI, Rounding, Rule, RuleAction, GradeBand, Calibration, SchemeTest, Expectation)
+        for name in model.model_fields
+    }
 )
 
 
