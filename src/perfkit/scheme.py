@@ -157,20 +157,80 @@ class Rounding(_Model):
     mode: RoundingMode = RoundingMode.HALF_UP
 
 
-class RuleAction(_Model):
-    """What a rule does when it fires; at least one action."""
+class Points(_Model):
+    """Bonus or penalty points (加减分): an amount, an optional cap, an optional block."""
 
-    cap_grade: str | None = None
-    """The final grade is no better than this grade."""
+    points: FormulaText
+    """Formula for the amount (never negative): ``commendations * 1``, ``violations * 2``."""
+    max: Number | None = None
+    """The most this rule can add or subtract; required when the amount has no upper bound."""
+    unless: FormulaText | None = None
+    """A condition that blocks the points: ``disciplinary_cases >= 2``."""
+
+
+class VetoGrade(_Model):
+    """Veto by grade: the final grade is set to this grade (never improved by it)."""
+
+    grade: str
+
+
+class VetoIneligible(_Model):
+    """Veto by eligibility: the person is not eligible for these outcomes."""
+
+    ineligible: tuple[Slug, ...] = Field(min_length=1)
+    """For example ``[bonus, promotion]``; later outcome stages read them."""
+
+
+class Alert(_Model):
+    """An alert raised on the score card."""
+
+    severity: Literal["info", "warning", "critical"] = "warning"
+    message: str
+
+
+Veto = Literal["zero_total"] | VetoGrade | VetoIneligible
+"""一票否决: ``zero_total`` (the total becomes 0), ``{grade: D}`` or ``{ineligible: [bonus]}``."""
+
+
+class RuleAction(_Model):
+    """What a rule does when it fires; at least one action.
+
+    Points (``add_points`` / ``subtract_points``) change the total before it is banded and
+    stand alone in their rule; the other actions combine freely.
+    """
+
+    add_points: Points | None = None
+    """Bonus points added to the total before banding."""
+    subtract_points: Points | None = None
+    """Penalty points taken from the total before banding."""
+    set_grade: str | None = None
+    """The grade becomes this grade (the highest ``priority`` wins among set_grade rules)."""
     floor_grade: str | None = None
-    """The final grade is no worse than this grade (a cap that also fires wins)."""
+    """The final grade is no worse than this grade."""
+    cap_grade: str | None = None
+    """The final grade is no better than this grade (the most restrictive cap wins)."""
+    veto: Veto | None = None
+    """一票否决; beats every other grade action."""
     flag: Slug | None = None
     """A flag attached to the score card (``needs_improvement``)."""
+    require_review: bool = False
+    """Calibration must look at this person."""
+    alert: Alert | None = None
 
     @model_validator(mode="after")
     def _one_action(self) -> RuleAction:
-        if self.cap_grade is None and self.floor_grade is None and self.flag is None:
-            raise ValueError("a rule needs an action: cap_grade, floor_grade or flag")
+        if not any(value not in (None, False) for value in self.__dict__.values()):
+            raise ValueError(
+                "a rule needs an action: add_points, subtract_points, set_grade, floor_grade, cap_grade, "
+                "veto, flag, require_review or alert"
+            )
+        points = self.add_points is not None or self.subtract_points is not None
+        others = [k for k, v in self.__dict__.items() if k not in ("add_points", "subtract_points") and v not in (None, False)]
+        if points and (others or (self.add_points is not None and self.subtract_points is not None)):
+            raise ValueError(
+                "points change the total before banding, so a points rule has no other action; "
+                "put the other actions in a rule of their own"
+            )
         return self
 
 
@@ -178,9 +238,12 @@ class Rule(_Model):
     """A threshold rule: when the condition holds, the actions apply."""
 
     id: Slug
-    when: FormulaText
-    """Condition over inputs, KPI ids (rounded scores) and ``total`` (rounded)."""
+    when: FormulaText | None = None
+    """Condition over inputs, KPI ids (rounded scores), ``base_total`` and ``total``
+    (rounded); left out, the rule always fires. Points rules cannot read ``total``."""
     then: RuleAction
+    priority: int = 0
+    """Orders rules within a phase: among ``set_grade`` rules that fire, the highest wins."""
     reason: str | None = None
     """Why the rule exists; recorded on every card where it fires."""
     description: str | None = None

@@ -195,8 +195,9 @@ class TestOutputs:
         (record,) = result.to_records()
         assert record == {
             "employee_id": "e1", "department": "d1", "ka": Decimal("90.00"), "kb": Decimal("90.00"),
-            "total": Decimal("90.00"), "band_grade": "A", "grade": "B", "multiplier": Decimal("1"),
-            "flags": (), "rules": ("low-rate-cap",),
+            "base_total": Decimal("90.00"), "total": Decimal("90.00"), "band_grade": "A", "grade": "B",
+            "multiplier": Decimal("1"), "flags": (), "rules": ("low-rate-cap",), "ineligible": (),
+            "review_required": False,
         }
         data = result["e1"].to_dict()
         assert data["kpis"] == {"ka": Decimal("90.00"), "kb": Decimal("90.00")} and data["rules"] == ["low-rate-cap"]

@@ -14,14 +14,15 @@ from decimal import Decimal
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import FormulaError, SchemeError
 from perfkit.numbers import CONTEXT, exact_sum, quantize
-from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledRule, CompiledScheme
+from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledPoints, CompiledRule, CompiledScheme
 from perfkit.rules.formula import Formula
 from perfkit.rules.intervals import EVERYTHING, Interval
-from perfkit.scheme import Scheme, combine, format_weight
+from perfkit.rules.scorecard import CardAlert
+from perfkit.scheme import Points, Scheme, VetoGrade, VetoIneligible, combine, format_weight
 
 __all__ = ["check_weights", "compile_scheme"]
 
-RESERVED = frozenset({"total", "employee_id"})
+RESERVED = frozenset({"total", "base_total", "employee_id"})
 
 
 class _Problems:
@@ -118,30 +119,14 @@ def _compile(scheme: Scheme) -> CompiledScheme:
 
     scale = _scale(scheme, problems)
 
-    rules = []
-    rule_ids: set[str] = set()
-    for i, rule in enumerate(scheme.rules):
-        if rule.id in rule_ids:
-            problems.add(f"the rule id {rule.id!r} is used twice", f"rules[{i}].id")
-        rule_ids.add(rule.id)
-        when = problems.formula(
-            rule.when, [*kpi_names, "total"], f"rules[{i}].when", kind="condition", refused=ambiguous
-        )
-        for action in ("cap_grade", "floor_grade"):
-            grade = getattr(rule.then, action)
-            if grade is not None and grade not in scale:
-                _unknown_grade(problems, grade, scale, f"rules[{i}].then.{action}")
-        if when is not None:
-            rules.append(
-                CompiledRule(rule.id, when, rule.then.cap_grade, rule.then.floor_grade, rule.then.flag, rule.reason)
-            )
+    rules = _rules(scheme, scale, kpi_names, ranges, kpis, ambiguous, problems)
 
     total_bounds = EVERYTHING
     if len(kpis) == len(scheme.kpis) and (scheme.total is None or total is not None):
         # KPI formulas see the inputs' ranges; the total sees the KPIs' too (never a name
         # that is both: the total refuses those)
         total_ranges = {**ranges, **{k.id: k.bounds for k in kpis if k.id not in ambiguous}}
-        total_bounds = _total_bounds(kpis, total, total_ranges, scheme)
+        total_bounds = _total_bounds(kpis, total, total_ranges, scheme, rules)
         _check_coverage(scheme, scale, total_bounds, kpis, problems)
     _check_calibration(scheme, scale, problems)
 
@@ -157,6 +142,116 @@ def _compile(scheme: Scheme) -> CompiledScheme:
         scale=scale,
         total_bounds=total_bounds,
     )
+
+
+def _rules(
+    scheme: Scheme,
+    scale: GradeScale,
+    kpi_names: list[str],
+    ranges: dict[str, Interval],
+    kpis: list[CompiledKPI],
+    ambiguous: dict[str, str],
+    problems: _Problems,
+) -> list[CompiledRule]:
+    """Compile the rules; points rules read ``base_total`` only, the others ``total`` too."""
+    rules = []
+    rule_ids: set[str] = set()
+    points_names = [*kpi_names, "base_total"]
+    grade_names = [*points_names, "total"]
+    not_yet = {
+        **ambiguous,
+        "total": "points rules run before the total is final, so they cannot read 'total'; use base_total",
+    }
+    point_ranges = {**ranges, **{k.id: k.bounds for k in kpis if k.id not in ambiguous}}
+    for i, rule in enumerate(scheme.rules):
+        path = f"rules[{i}]"
+        if rule.id in rule_ids:
+            problems.add(f"the rule id {rule.id!r} is used twice", f"{path}.id")
+        rule_ids.add(rule.id)
+        then = rule.then
+        spec = then.add_points or then.subtract_points
+        names, refused = (points_names, not_yet) if spec is not None else (grade_names, ambiguous)
+        when = None
+        if rule.when is not None:
+            when = problems.formula(rule.when, names, f"{path}.when", kind="condition", refused=refused)
+        for action in ("set_grade", "floor_grade", "cap_grade"):
+            grade = getattr(then, action)
+            if grade is not None and grade not in scale:
+                _unknown_grade(problems, grade, scale, f"{path}.then.{action}")
+        veto_grade = then.veto.grade if isinstance(then.veto, VetoGrade) else None
+        if veto_grade is not None and veto_grade not in scale:
+            _unknown_grade(problems, veto_grade, scale, f"{path}.then.veto.grade")
+        points = None
+        if spec is not None:
+            key = "add_points" if then.add_points is not None else "subtract_points"
+            points = _points(spec, +1 if key == "add_points" else -1, f"{path}.then.{key}", points_names, not_yet, point_ranges, problems)
+            if points is None:
+                continue
+        if rule.when is not None and when is None:
+            continue
+        rules.append(
+            CompiledRule(
+                id=rule.id,
+                when=when,
+                priority=rule.priority,
+                reason=rule.reason,
+                points=points,
+                set_grade=then.set_grade,
+                floor_grade=then.floor_grade,
+                cap_grade=then.cap_grade,
+                veto_grade=veto_grade,
+                zero_total=then.veto == "zero_total",
+                ineligible=then.veto.ineligible if isinstance(then.veto, VetoIneligible) else (),
+                flag=then.flag,
+                require_review=then.require_review,
+                alert=CardAlert(rule.id, then.alert.severity, then.alert.message) if then.alert else None,
+            )
+        )
+    _check_set_grade_conflicts(scheme, problems)
+    return rules
+
+
+def _points(
+    spec: Points,
+    sign: int,
+    path: str,
+    names: list[str],
+    refused: dict[str, str],
+    ranges: dict[str, Interval],
+    problems: _Problems,
+) -> CompiledPoints | None:
+    amount = problems.formula(spec.points, names, f"{path}.points", refused=refused)
+    unless = None
+    if spec.unless is not None:
+        unless = problems.formula(spec.unless, names, f"{path}.unless", kind="condition", refused=refused)
+    if spec.max is not None and spec.max < 0:
+        problems.add(f"max cannot be negative (got {spec.max})", f"{path}.max")
+    if amount is None or (spec.unless is not None and unless is None):
+        return None
+    if spec.max is None and not amount.bounds(ranges).hi.is_finite():
+        problems.add(
+            f"the points {spec.points!r} have no upper bound; add max: to cap them "
+            "(or declare max: on the inputs they read)",
+            f"{path}.points",
+        )
+    return CompiledPoints(sign, amount, spec.max, unless)
+
+
+def _check_set_grade_conflicts(scheme: Scheme, problems: _Problems) -> None:
+    """Two set_grade rules that could both fire with the same priority cannot be ordered."""
+    seen: dict[int, tuple[int, str, str]] = {}
+    for i, rule in enumerate(scheme.rules):
+        grade = rule.then.set_grade
+        if grade is None:
+            continue
+        other = seen.get(rule.priority)
+        if other is not None and other[2] != grade:
+            problems.add(
+                f"rules {other[1]!r} and {rule.id!r} both set the grade ({other[2]} and {grade}) with the same "
+                f"priority {rule.priority}; when both fire the engine cannot choose: give them different priorities",
+                f"rules[{i}].priority",
+            )
+        seen.setdefault(rule.priority, (i, rule.id, grade))
 
 
 def _inputs(scheme: Scheme, problems: _Problems) -> list[CompiledInput]:
@@ -212,15 +307,36 @@ def _unknown_grade(problems: _Problems, grade: str, scale: GradeScale, path: str
 
 
 def _total_bounds(
-    kpis: list[CompiledKPI], total: Formula | None, ranges: dict[str, Interval], scheme: Scheme
+    kpis: list[CompiledKPI],
+    total: Formula | None,
+    ranges: dict[str, Interval],
+    scheme: Scheme,
+    rules: list[CompiledRule],
 ) -> Interval:
+    """Every total a row can reach: the base total, moved by points, or 0 after a veto."""
     if total is not None:
         raw = total.bounds(ranges)
     else:
         raw = Interval.point(Decimal(0))
         for kpi in kpis:
             raw = raw + kpi.bounds * Interval.point(kpi.weight)
-    return raw.map_monotone(lambda v: quantize(v, scheme.rounding.total, scheme.rounding.mode))
+
+    def rounded(interval: Interval) -> Interval:
+        return interval.map_monotone(lambda v: quantize(v, scheme.rounding.total, scheme.rounding.mode))
+
+    result = rounded(raw)
+    ranges = {**ranges, "base_total": result}
+    for rule in rules:
+        if rule.points is not None:
+            most = rule.points.amount.bounds(ranges).hi
+            if rule.points.max is not None:
+                most = min(most, rule.points.max)
+            swing = Interval(Decimal(0), max(most, Decimal(0)))
+            result = result + (swing if rule.points.sign > 0 else -swing)
+    result = rounded(result)
+    if any(rule.zero_total for rule in rules):
+        result = result.hull(Interval.point(Decimal(0)))
+    return result
 
 
 def _check_coverage(

@@ -27,7 +27,7 @@ from perfkit.numbers import CONTEXT, RoundingMode, quantize, to_decimal
 from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
 from perfkit.rules.formula import EvalFailure, Formula, Step, Value
 from perfkit.rules.intervals import Interval
-from perfkit.rules.scorecard import Evaluation, FiredRule, KpiScore, ScoreCard
+from perfkit.rules.scorecard import CardAlert, Evaluation, FiredRule, KpiScore, PointsApplied, ScoreCard
 from perfkit.scheme import Rounding, Scheme
 
 __all__ = ["CompiledInput", "CompiledKPI", "CompiledRule", "CompiledScheme"]
@@ -56,18 +56,79 @@ class CompiledKPI:
 
 
 @attrs.frozen
+class CompiledPoints:
+    sign: int
+    """+1 for add_points, -1 for subtract_points."""
+    amount: Formula
+    max: Decimal | None
+    unless: Formula | None
+
+
+@attrs.frozen(kw_only=True)
 class CompiledRule:
     id: str
-    when: Formula
-    cap_grade: str | None
-    floor_grade: str | None
-    flag: str | None
-    reason: str | None
+    when: Formula | None
+    """None: the rule always fires."""
+    priority: int = 0
+    reason: str | None = None
+    points: CompiledPoints | None = None
+    set_grade: str | None = None
+    floor_grade: str | None = None
+    cap_grade: str | None = None
+    veto_grade: str | None = None
+    zero_total: bool = False
+    ineligible: tuple[str, ...] = ()
+    flag: str | None = None
+    require_review: bool = False
+    alert: CardAlert | None = None
+
+    def describe(self) -> str:
+        """The rule's actions in words."""
+        parts = []
+        if self.points is not None:
+            verb = "add" if self.points.sign > 0 else "subtract"
+            text = f"{verb} points {self.points.amount.text}"
+            if self.points.max is not None:
+                text += f" (at most {self.points.max})"
+            if self.points.unless is not None:
+                text += f" unless {self.points.unless.text}"
+            parts.append(text)
+        if self.set_grade:
+            parts.append(f"set grade to {self.set_grade}")
+        if self.floor_grade:
+            parts.append(f"floor grade at {self.floor_grade}")
+        if self.cap_grade:
+            parts.append(f"cap grade at {self.cap_grade}")
+        if self.zero_total:
+            parts.append("veto: total becomes 0")
+        if self.veto_grade:
+            parts.append(f"veto: grade {self.veto_grade}")
+        if self.ineligible:
+            parts.append(f"veto: not eligible for {', '.join(self.ineligible)}")
+        if self.flag:
+            parts.append(f"flag {self.flag}")
+        if self.require_review:
+            parts.append("require calibration review")
+        if self.alert is not None:
+            parts.append(f"alert ({self.alert.severity}): {self.alert.message}")
+        return ", ".join(parts)
 
     @property
     def fired(self) -> FiredRule:
         """The record a score card keeps when this rule fires."""
-        return FiredRule(self.id, self.reason, self.cap_grade, self.floor_grade, self.flag)
+        return FiredRule(
+            id=self.id,
+            reason=self.reason,
+            set_grade=self.set_grade,
+            floor_grade=self.floor_grade,
+            cap_grade=self.cap_grade,
+            veto_grade=self.veto_grade,
+            zero_total=self.zero_total,
+            ineligible=self.ineligible,
+            flag=self.flag,
+            require_review=self.require_review,
+            alert=self.alert,
+        )
 
 
 @attrs.frozen(eq=False)
@@ -87,10 +148,17 @@ class CompiledScheme:
     total_bounds: Interval
     _input_names: frozenset[str] = attrs.field(init=False, repr=False)
     _fired: dict[str, FiredRule] = attrs.field(init=False, repr=False)
+    _order: dict[CompiledRule, int] = attrs.field(init=False, repr=False)
+    _points_rules: tuple[CompiledRule, ...] = attrs.field(init=False, repr=False)
+    _grade_rules: tuple[CompiledRule, ...] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_input_names", frozenset(spec.name for spec in self.inputs))
-        object.__setattr__(self, "_fired", {rule.id: rule.fired for rule in self.rules})
+        set_ = object.__setattr__
+        set_(self, "_input_names", frozenset(spec.name for spec in self.inputs))
+        set_(self, "_fired", {rule.id: rule.fired for rule in self.rules})
+        set_(self, "_order", {rule: i for i, rule in enumerate(self.rules)})
+        set_(self, "_points_rules", tuple(r for r in self.rules if r.points is not None))
+        set_(self, "_grade_rules", tuple(r for r in self.rules if r.points is None))
 
     @property
     def id(self) -> str:
@@ -258,10 +326,25 @@ class CompiledScheme:
         else:
             raw_total = sum((k.weight * k.score for k in scores), Decimal(0))
         total = _round(raw_total, self.rounding.total, mode, employee_id, "total")
-        env["total"] = total
+        base_total = total
+        env["base_total"] = base_total
         if traces is not None:
             steps = traces.pop(self.total.path or "")[1] if self.total is not None else ()
             traces["total"] = TotalTrace(self.total.text if self.total else None, steps, raw_total, total)
+        fired: list[CompiledRule] = []
+        points: list[PointsApplied] = []
+        if self._points_rules:
+            adjusted = self._apply_points(env, employee_id, traces, fired, points)
+            total = _round(adjusted, self.rounding.total, mode, employee_id, "total")
+        env["total"] = total
+        if traces is not None:
+            traces["banded_total"] = total
+        for rule in self._grade_rules:
+            holds = True if rule.when is None else _run(rule.when, env, employee_id, traces)
+            if traces is not None:
+                traces[f"rule:{rule.id}"] = RuleTrace.of(rule, bool(holds), _steps(traces, rule.when))
+            if holds:
+                fired.append(rule)
         band = self.scale.band(total)
         if band is None:
             lowest = self.scale.grades[-1]
@@ -271,40 +354,117 @@ class CompiledScheme:
                 employee_id=employee_id,
                 path="grades",
             )
-        fired = []
-        for rule in self.rules:
-            holds = _run(rule.when, env, employee_id, traces)
-            if traces is not None:
-                traces[f"rule:{rule.id}"] = RuleTrace.of(rule, traces.pop(rule.when.path or ""))
-            if holds:
-                fired.append(self._fired[rule.id])
-        grade = self._final_grade(band, fired)
+        effects: dict[str, list[str]] | None = {} if traces is not None else None
+        grade, total = self._resolve_grade(band, total, fired, effects) if fired else (band, total)
+        if traces is not None:
+            traces["effects"] = effects
+        fired.sort(key=self._order.__getitem__)
+        records = tuple(self._fired[rule.id] for rule in fired)
         return ScoreCard(
             employee_id=employee_id,
             kpis=tuple(scores),
+            base_total=base_total,
+            points=tuple(points),
             total=total,
             band_grade=band.name,
             grade=grade.name,
             multiplier=grade.multiplier,
-            flags=tuple(sorted({r.flag for r in fired if r.flag})) if fired else (),
-            fired=tuple(fired),
+            flags=tuple(sorted({r.flag for r in records if r.flag})) if records else (),
+            fired=records,
+            ineligible=tuple(sorted({name for r in records for name in r.ineligible})) if records else (),
+            alerts=tuple(r.alert for r in records if r.alert is not None),
+            review_required=any(r.require_review for r in records),
             inputs=tuple(inputs.items()),
             attributes=attributes,
             scheme=self,
         )
 
-    def _final_grade(self, band: Grade, fired: list[FiredRule]) -> Grade:
+    def _apply_points(
+        self,
+        env: Mapping[str, Decimal],
+        employee_id: str,
+        traces: dict[str, Any] | None,
+        fired: list[CompiledRule],
+        applied: list[PointsApplied],
+    ) -> Decimal:
+        """Phase 1: bonus and penalty points change the base total, before banding."""
+        adjusted = env["base_total"]
+        for rule in self._points_rules:
+            points = rule.points
+            assert points is not None
+            holds = True if rule.when is None else _run(rule.when, env, employee_id, traces)
+            blocked = bool(holds) and points.unless is not None and bool(_run(points.unless, env, employee_id, traces))
+            effect = ""
+            if holds and not blocked:
+                amount = _run(points.amount, env, employee_id, traces)
+                assert isinstance(amount, Decimal)
+                if amount < 0:
+                    raise DataError(
+                        f"points are never negative, but this formula gave {amount} "
+                        "(use subtract_points for penalties)",
+                        employee_id=employee_id,
+                        path=points.amount.path,
+                        formula=points.amount.text,
+                    )
+                capped = amount if points.max is None or amount <= points.max else points.max
+                signed = capped if points.sign > 0 else -capped
+                before = adjusted
+                adjusted = before + signed
+                applied.append(PointsApplied(rule.id, signed))
+                fired.append(rule)
+                cap_note = f", capped at {points.max}" if capped != amount else ""
+                effect = f"{'+' if signed >= 0 else ''}{signed} points{cap_note}: total {before} → {adjusted}"
+            elif blocked:
+                effect = "blocked by its unless condition; no points"
+            if traces is not None:
+                steps = _steps(traces, rule.when, points.unless, points.amount)
+                trace = RuleTrace.of(rule, bool(holds) and not blocked, steps)
+                traces[f"rule:{rule.id}"] = attrs.evolve(trace, effect=effect)
+        return adjusted
+
+    def _resolve_grade(
+        self, band: Grade, total: Decimal, fired: list[CompiledRule], effects: dict[str, list[str]] | None
+    ) -> tuple[Grade, Decimal]:
+        """Phase 3: set, then floors, then caps, then vetoes; each later step wins."""
         scale = self.scale
         name = band.name
-        floors = [r.floor_grade for r in fired if r.floor_grade]
-        if floors:
-            highest_floor = min(floors, key=scale.rank)
-            name = scale.better(name, highest_floor)
-        caps = [r.cap_grade for r in fired if r.cap_grade]
-        if caps:
-            lowest_cap = max(caps, key=scale.rank)
-            name = scale.worse(name, lowest_cap)
-        return scale.grade(name)
+
+        def change(rule: CompiledRule, new: str) -> None:
+            nonlocal name
+            if effects is not None:
+                note = f"grade {name} → {new}" if new != name else f"no change (grade {name})"
+                effects.setdefault(rule.id, []).append(note)
+            name = new
+
+        for rule in sorted((r for r in fired if r.set_grade), key=lambda r: r.priority):
+            change(rule, rule.set_grade or name)
+        for rule in fired:
+            if rule.floor_grade:
+                change(rule, scale.better(name, rule.floor_grade))
+        for rule in fired:
+            if rule.cap_grade:
+                change(rule, scale.worse(name, rule.cap_grade))
+        for rule in fired:
+            if rule.zero_total:
+                zero_band = scale.band(Decimal(0))
+                if zero_band is None:
+                    raise AssertionError("the scheme check guarantees a band for a total of 0")
+                if effects is not None:
+                    effects.setdefault(rule.id, []).append(f"total {total} → 0")
+                total = Decimal(0).quantize(total)
+                change(rule, scale.worse(name, zero_band.name))
+            if rule.veto_grade:
+                change(rule, scale.worse(name, rule.veto_grade))
+        return scale.grade(name), total
+
+
+def _steps(traces: dict[str, Any], *formulas: Formula | None) -> tuple[Step, ...]:
+    """The recorded steps of the formulas a rule evaluated (those it did not reach add none)."""
+    steps: list[Step] = []
+    for formula in formulas:
+        if formula is not None and (formula.path or "") in traces:
+            steps.extend(traces.pop(formula.path or "")[1])
+    return tuple(steps)
 
 
 def _run(formula: Formula, env: Mapping[str, Decimal], employee_id: str, traces: dict[str, Any] | None) -> Value:

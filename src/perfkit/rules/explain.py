@@ -56,32 +56,23 @@ class TotalTrace:
 @attrs.frozen
 class RuleTrace:
     id: str
-    when: str
+    when: str | None
+    """The condition, or None for a rule that always fires."""
     fired: bool
+    """The condition held (and, for points, no ``unless`` blocked them)."""
     steps: tuple[Step, ...]
-    cap_grade: str | None
-    floor_grade: str | None
-    flag: str | None
+    """The values the rule's formulas gave (condition, ``unless``, points amount)."""
+    action: str
     reason: str | None
+    phase: str
+    """``points`` (before banding) or ``grade`` (after banding)."""
     effect: str = ""
-    """What the rule changed on this card (``band grade A is above B; final grade B``)."""
+    """What the rule changed on this card, before → after (``grade A → B``)."""
 
     @classmethod
-    def of(cls, rule: CompiledRule, trace: tuple[Value, tuple[Step, ...]]) -> RuleTrace:
-        return cls(
-            rule.id, rule.when.text, bool(trace[0]), trace[1], rule.cap_grade, rule.floor_grade, rule.flag, rule.reason
-        )
-
-    @property
-    def action(self) -> str:
-        actions = []
-        if self.cap_grade:
-            actions.append(f"cap grade at {self.cap_grade}")
-        if self.floor_grade:
-            actions.append(f"floor grade at {self.floor_grade}")
-        if self.flag:
-            actions.append(f"flag {self.flag}")
-        return ", ".join(actions)
+    def of(cls, rule: CompiledRule, fired: bool, steps: tuple[Step, ...]) -> RuleTrace:
+        phase = "points" if rule.points is not None else "grade"
+        return cls(rule.id, rule.when.text if rule.when else None, fired, steps, rule.describe(), rule.reason, phase)
 
 
 @attrs.frozen
@@ -98,9 +89,17 @@ class Explanation:
     band_grade: str
     band_min_score: Decimal | None
     rules: tuple[RuleTrace, ...]
+    banded_total: Decimal
+    """The total the band grade comes from: the base total plus points, rounded."""
+    final_total: Decimal
+    """The card's total: the banded total, or 0 after a ``zero_total`` veto."""
     grade: str
     multiplier: Decimal | None
     flags: tuple[str, ...]
+    ineligible: tuple[str, ...]
+    alerts: tuple[str, ...]
+    """``severity: message`` of each alert raised."""
+    review_required: bool
 
     @classmethod
     def build(cls, scheme: CompiledScheme, card: ScoreCard, traces: dict[str, Any]) -> Explanation:
@@ -110,7 +109,8 @@ class Explanation:
             trace: KpiTrace = traces[kpi.id]
             used = tuple((name, inputs[name]) for name in kpi.formula.names)
             kpis.append(attrs.evolve(trace, inputs=used))
-        rules = tuple(_with_effect(traces[f"rule:{r.id}"], card, scheme) for r in scheme.rules)
+        effects: dict[str, list[str]] = traces.get("effects") or {}
+        rules = tuple(_with_effect(traces[f"rule:{r.id}"], effects) for r in scheme.rules)
         rounding = scheme.rounding
         return cls(
             scheme_id=scheme.id,
@@ -123,9 +123,14 @@ class Explanation:
             band_grade=card.band_grade,
             band_min_score=scheme.scale.grade(card.band_grade).min_score,
             rules=rules,
+            banded_total=traces["banded_total"],
+            final_total=card.total,
             grade=card.grade,
             multiplier=card.multiplier,
             flags=card.flags,
+            ineligible=card.ineligible,
+            alerts=tuple(f"{a.severity}: {a.message}" for a in card.alerts),
+            review_required=card.review_required,
         )
 
     def __str__(self) -> str:
@@ -155,21 +160,26 @@ class Explanation:
             for step in self.total.steps[:-1]:
                 out.append(f"  {step.text} = {_show(step.value)}")
             out.append(f"  raw {self.total.raw} → rounded {self.total.total}")
-        band = "" if self.band_min_score is None else f" (total {self.total.total} ≥ {self.band_min_score})"
+        points = [rule for rule in self.rules if rule.phase == "points"]
+        for rule in points:
+            out.extend(_rule_lines(rule))
+        if points:
+            out.append(f"total after points: {self.banded_total}")
+        band = "" if self.band_min_score is None else f" (total {self.banded_total} ≥ {self.band_min_score})"
         out.append(f"band grade: {self.band_grade}{band}")
         for rule in self.rules:
-            status = "fired" if rule.fired else "did not fire"
-            out.append(f"rule {rule.id}: when {rule.when} → {status}")
-            for step in rule.steps[:-1]:
-                out.append(f"  {step.text} = {_show(step.value)}")
-            if rule.fired:
-                out.append(f"  {rule.action}: {rule.effect}")
-                if rule.reason:
-                    out.append(f"  reason: {rule.reason}")
+            if rule.phase != "points":
+                out.extend(_rule_lines(rule))
         multiplier = "" if self.multiplier is None else f", multiplier {self.multiplier}"
-        out.append(f"final grade: {self.grade}{multiplier}")
+        out.append(f"final total: {self.final_total}; final grade: {self.grade}{multiplier}")
         if self.flags:
             out.append("flags: " + ", ".join(self.flags))
+        if self.ineligible:
+            out.append("not eligible for: " + ", ".join(self.ineligible))
+        for alert in self.alerts:
+            out.append(f"alert {alert}")
+        if self.review_required:
+            out.append("calibration must review this person")
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,25 +197,22 @@ def _serialize(instance: Any, field: Any, value: Any) -> Any:
     return value
 
 
-def _with_effect(trace: RuleTrace, card: ScoreCard, scheme: CompiledScheme) -> RuleTrace:
-    if not trace.fired:
+def _rule_lines(rule: RuleTrace) -> list[str]:
+    status = "fired" if rule.fired else "did not fire"
+    condition = f"when {rule.when}" if rule.when else "always"
+    lines = [f"rule {rule.id}: {condition} → {status}"]
+    lines.extend(f"  {step.text} = {_show(step.value)}" for step in rule.steps if step.text != rule.when)
+    if rule.fired or rule.effect:
+        lines.append(f"  {rule.action}: {rule.effect}" if rule.effect else f"  {rule.action}")
+    if rule.fired and rule.reason:
+        lines.append(f"  reason: {rule.reason}")
+    return lines
+
+
+def _with_effect(trace: RuleTrace, effects: dict[str, list[str]]) -> RuleTrace:
+    if not trace.fired or trace.id not in effects:
         return trace
-    scale = scheme.scale
-    band = card.band_grade
-    effects = []
-    if trace.cap_grade:
-        if scale.rank(band) < scale.rank(trace.cap_grade):
-            effects.append(f"band grade {band} is above {trace.cap_grade}; final grade {card.grade}")
-        else:
-            effects.append(f"band grade {band} is already at or below {trace.cap_grade}; no change")
-    if trace.floor_grade:
-        if scale.rank(band) > scale.rank(trace.floor_grade):
-            effects.append(f"band grade {band} is below {trace.floor_grade}; final grade {card.grade}")
-        else:
-            effects.append(f"band grade {band} is already at or above {trace.floor_grade}; no change")
-    if trace.flag:
-        effects.append(f"flag {trace.flag} set")
-    return attrs.evolve(trace, effect="; ".join(effects))
+    return attrs.evolve(trace, effect="; ".join(filter(None, [trace.effect, *effects[trace.id]])))
 
 
 def _percent(weight: Decimal) -> str:

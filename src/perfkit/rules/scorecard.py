@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from perfkit.rules.engine import CompiledScheme
     from perfkit.rules.explain import Explanation
 
-__all__ = ["Evaluation", "FiredRule", "KpiScore", "ScoreCard"]
+__all__ = ["CardAlert", "Evaluation", "FiredRule", "KpiScore", "PointsApplied", "ScoreCard"]
 
 
 @attrs.frozen
@@ -29,30 +29,67 @@ class KpiScore:
 
 
 @attrs.frozen
+class CardAlert:
+    """An alert a rule raised."""
+
+    rule_id: str
+    severity: str
+    message: str
+
+
+@attrs.frozen(kw_only=True)
 class FiredRule:
-    """A rule whose condition held, with what it does and why."""
+    """A rule whose condition held, with what it does and why.
+
+    These are the per-person limits later stages read (calibration treats caps, floors and
+    vetoes as hard limits; outcomes read ``ineligible``).
+    """
 
     id: str
-    reason: str | None
-    cap_grade: str | None = None
+    reason: str | None = None
+    set_grade: str | None = None
     floor_grade: str | None = None
+    cap_grade: str | None = None
+    veto_grade: str | None = None
+    zero_total: bool = False
+    ineligible: tuple[str, ...] = ()
     flag: str | None = None
+    require_review: bool = False
+    alert: CardAlert | None = None
 
 
 @attrs.frozen
+class PointsApplied:
+    """Points a rule added (positive) or subtracted (negative), after its cap."""
+
+    rule_id: str
+    points: Decimal
+
+
+@attrs.frozen(kw_only=True)
 class ScoreCard:
     """One employee's result. Immutable; :meth:`explain` says how every number came about."""
 
     employee_id: str
     kpis: tuple[KpiScore, ...]
+    base_total: Decimal
+    """The total before bonus and penalty points (rounded)."""
+    points: tuple[PointsApplied, ...] = ()
+    """Bonus (+) and penalty (-) points applied, by rule."""
     total: Decimal
+    """The final total: base total plus points (rounded), or 0 after a ``zero_total`` veto."""
     band_grade: str
-    """The grade the total's band gives, before rules."""
+    """The grade the total's band gives, before grade rules."""
     grade: str
-    """The final grade, after caps and floors."""
+    """The final grade, after set, floor, cap and veto rules."""
     multiplier: Decimal | None
-    flags: tuple[str, ...]
-    fired: tuple[FiredRule, ...]
+    flags: tuple[str, ...] = ()
+    fired: tuple[FiredRule, ...] = ()
+    ineligible: tuple[str, ...] = ()
+    """Outcomes a veto removed (``bonus``, ``promotion``), sorted."""
+    alerts: tuple[CardAlert, ...] = ()
+    review_required: bool = False
+    """A rule asked calibration to look at this person."""
     inputs: tuple[tuple[str, Decimal], ...]
     """The input values used (defaults filled in), in declaration order."""
     attributes: tuple[tuple[str, Any], ...] = ()
@@ -90,12 +127,17 @@ class ScoreCard:
         return {
             "employee_id": self.employee_id,
             "kpis": self.kpi_scores,
+            "base_total": self.base_total,
+            "points": {p.rule_id: p.points for p in self.points},
             "total": self.total,
             "band_grade": self.band_grade,
             "grade": self.grade,
             "multiplier": self.multiplier,
             "flags": list(self.flags),
             "rules": list(self.rules),
+            "ineligible": list(self.ineligible),
+            "alerts": [{"rule": a.rule_id, "severity": a.severity, "message": a.message} for a in self.alerts],
+            "review_required": self.review_required,
             "attributes": dict(self.attributes),
         }
 
@@ -139,12 +181,15 @@ class Evaluation:
             record.update(card.attributes)
             record.update(card.kpi_scores)
             record.update(
+                base_total=card.base_total,
                 total=card.total,
                 band_grade=card.band_grade,
                 grade=card.grade,
                 multiplier=card.multiplier,
                 flags=card.flags,
                 rules=card.rules,
+                ineligible=card.ineligible,
+                review_required=card.review_required,
             )
             records.append(record)
         return records
