@@ -409,16 +409,19 @@ class CompiledScheme:
                 capped = amount if points.max is None or amount <= points.max else points.max
                 signed = capped if points.sign > 0 else -capped
                 before = adjusted
-                adjusted = before + signed
-                applied.append(PointsApplied(rule.id, signed))
-                fired.append(rule)
+                if signed:  # a rule that moves the total by 0 points has not changed anything
+                    adjusted = before + signed
+                    applied.append(PointsApplied(rule.id, signed))
+                    fired.append(rule)
                 cap_note = f", capped at {points.max}" if capped != amount else ""
-                effect = f"{'+' if signed >= 0 else ''}{signed} points{cap_note}: total {before} → {adjusted}"
+                effect = f"{'+' if signed > 0 else ''}{signed} points{cap_note}: total {before} → {adjusted}"
+                if not signed:
+                    effect = "0 points: no change"
             elif blocked:
                 effect = "blocked by its unless condition; no points"
             if traces is not None:
                 steps = _steps(traces, rule.when, points.unless, points.amount)
-                trace = RuleTrace.of(rule, bool(holds) and not blocked, steps)
+                trace = RuleTrace.of(rule, rule in fired, steps)
                 traces[f"rule:{rule.id}"] = attrs.evolve(trace, effect=effect)
         return adjusted
 
