@@ -148,7 +148,7 @@ class CompiledScheme:
     total_bounds: Interval
     _input_names: frozenset[str] = attrs.field(init=False, repr=False)
     _fired: dict[str, FiredRule] = attrs.field(init=False, repr=False)
-    _order: dict[CompiledRule, int] = attrs.field(init=False, repr=False)
+    _order: dict[str, int] = attrs.field(init=False, repr=False)
     _points_rules: tuple[CompiledRule, ...] = attrs.field(init=False, repr=False)
     _grade_rules: tuple[CompiledRule, ...] = attrs.field(init=False, repr=False)
 
@@ -156,7 +156,7 @@ class CompiledScheme:
         set_ = object.__setattr__
         set_(self, "_input_names", frozenset(spec.name for spec in self.inputs))
         set_(self, "_fired", {rule.id: rule.fired for rule in self.rules})
-        set_(self, "_order", {rule: i for i, rule in enumerate(self.rules)})
+        set_(self, "_order", {rule.id: i for i, rule in enumerate(self.rules)})
         set_(self, "_points_rules", tuple(r for r in self.rules if r.points is not None))
         set_(self, "_grade_rules", tuple(r for r in self.rules if r.points is None))
 
@@ -358,7 +358,8 @@ class CompiledScheme:
         grade, total = self._resolve_grade(band, total, fired, effects) if fired else (band, total)
         if traces is not None:
             traces["effects"] = effects
-        fired.sort(key=self._order.__getitem__)
+        if self._points_rules and fired:  # points rules were evaluated first: back to scheme order
+            fired.sort(key=lambda rule: self._order[rule.id])
         records = tuple(self._fired[rule.id] for rule in fired)
         return ScoreCard(
             employee_id=employee_id,
@@ -372,8 +373,8 @@ class CompiledScheme:
             flags=tuple(sorted({r.flag for r in records if r.flag})) if records else (),
             fired=records,
             ineligible=tuple(sorted({name for r in records for name in r.ineligible})) if records else (),
-            alerts=tuple(r.alert for r in records if r.alert is not None),
-            review_required=any(r.require_review for r in records),
+            alerts=tuple(r.alert for r in records if r.alert is not None) if records else (),
+            review_required=any(r.require_review for r in records) if records else False,
             inputs=tuple(inputs.items()),
             attributes=attributes,
             scheme=self,
