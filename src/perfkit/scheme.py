@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     ValidationError,
     model_validator,
 )
@@ -321,6 +322,21 @@ class Scheme(_Model):
     tests: tuple[SchemeTest, ...] = ()
     """Worked examples that ``perfkit test`` checks (see :mod:`perfkit.testing`)."""
 
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    """For a scheme built with ``extends``: ``kpi:<id>`` / ``rule:<id>`` → the file it came from."""
+
+    def __eq__(self, other: object) -> bool:
+        """Schemes are equal when their declarations are (where they were read from does not count)."""
+        if not isinstance(other, Scheme):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = _Model.__hash__
+
+    def source_of(self, kind: Literal["kpi", "rule"], item_id: str) -> str | None:
+        """The file a KPI or rule came from, for a scheme that ``extends`` others."""
+        return self._sources.get(f"{kind}:{item_id}")
+
     # -- building ---------------------------------------------------------------------
 
     def __init__(self, **data: Any) -> None:
@@ -422,11 +438,24 @@ def _build(data: Any, *, source: str | None, positions: Positions) -> Scheme:
         if not isinstance(key, str):
             raise SchemeError(f"unknown field {key!r}", source=source, line=_line_of(str(key), positions))
     scheme_id = data.get("id") if isinstance(data.get("id"), str) else None
+    resolved = None
+    if "extends" in data:
+        from perfkit._extends import resolve
+
+        resolved = resolve(data, source=source, positions=positions)
+        data = resolved.data
     try:
-        return Scheme(**data)
+        scheme = Scheme(**data)
     except SchemeError as exc:
         problems = [p for p in exc.problems if isinstance(p, SchemeError)]
+        if resolved is not None:
+            problems = [resolved.locate(p) for p in problems]
         raise combine(problems, source=source, positions=positions, scheme_id=scheme_id) from None
+    if resolved is not None:
+        sources = {f"kpi:{k}": v for k, v in resolved.kpi_sources.items() if v is not None}
+        sources.update({f"rule:{k}": v for k, v in resolved.rule_sources.items() if v is not None})
+        scheme._sources = sources
+    return scheme
 
 
 def _shape_error(
@@ -448,10 +477,15 @@ def combine(
     scheme_id: str | None = None,
 ) -> SchemeError:
     """One error for several problems, each located in the file when possible."""
+    def elsewhere(problem: SchemeError) -> bool:  # found in a base file (extends)
+        return problem.source not in (None, source)
+
+    def line_of(problem: SchemeError) -> int | None:
+        return problem.line if elsewhere(problem) else problem.line or _line_of(problem.path, positions or {})
+
     located = []
-    for problem in sorted(problems, key=lambda p: p.line or _line_of(p.path, positions or {}) or 0):
-        line = problem.line or _line_of(problem.path, positions or {})
-        copy = problem.located(source=source or problem.source, line=line)
+    for problem in sorted(problems, key=lambda p: (elsewhere(p), p.source or "", line_of(p) or 0)):
+        copy = problem.located(source=problem.source if elsewhere(problem) else source, line=line_of(problem))
         copy.scheme_id = scheme_id
         located.append(copy)
     if len(located) == 1:

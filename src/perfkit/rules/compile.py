@@ -101,7 +101,7 @@ def _compile(scheme: Scheme) -> CompiledScheme:
         if formula is None:
             continue
         bounds = formula.bounds(ranges).map_monotone(lambda v: quantize(v, scheme.rounding.kpi, scheme.rounding.mode))
-        kpis.append(CompiledKPI(kpi.id, kpi.name, weight, formula, bounds))
+        kpis.append(CompiledKPI(kpi.id, kpi.name, weight, formula, bounds, scheme.source_of("kpi", kpi.id)))
     for name in input_names:
         if name in RESERVED:
             problems.add(f"{name!r} is a reserved name; choose another input name", f"inputs.{name}")
@@ -205,6 +205,7 @@ def _rules(
                 flag=then.flag,
                 require_review=then.require_review,
                 alert=CardAlert(rule.id, then.alert.severity, then.alert.message) if then.alert else None,
+                source=scheme.source_of("rule", rule.id),
             )
         )
     _check_set_grade_conflicts(scheme, problems)

@@ -53,6 +53,8 @@ class CompiledKPI:
     formula: Formula
     bounds: Interval
     """Range of the rounded score, from the inputs' declared ranges."""
+    source: str | None = None
+    """The file the KPI came from, when the scheme ``extends`` others."""
 
 
 @attrs.frozen
@@ -81,6 +83,8 @@ class CompiledRule:
     flag: str | None = None
     require_review: bool = False
     alert: CardAlert | None = None
+    source: str | None = None
+    """The file the rule came from, when the scheme ``extends`` others."""
 
     def describe(self) -> str:
         """The rule's actions in words."""

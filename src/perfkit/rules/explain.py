@@ -38,10 +38,14 @@ class KpiTrace:
     weight: Decimal
     weighted: Decimal
     """``score × weight``: this KPI's part of a weighted-sum total."""
+    source: str | None = None
+    """The file the KPI came from, when the scheme ``extends`` others."""
 
     @classmethod
     def of(cls, kpi: CompiledKPI, raw: Decimal, score: Decimal, trace: tuple[Value, tuple[Step, ...]]) -> KpiTrace:
-        return cls(kpi.id, kpi.name, kpi.formula.text, (), trace[1], raw, score, kpi.weight, score * kpi.weight)
+        return cls(
+            kpi.id, kpi.name, kpi.formula.text, (), trace[1], raw, score, kpi.weight, score * kpi.weight, kpi.source
+        )
 
 
 @attrs.frozen
@@ -68,11 +72,14 @@ class RuleTrace:
     """``points`` (before banding) or ``grade`` (after banding)."""
     effect: str = ""
     """What the rule changed on this card, before → after (``grade A → B``)."""
+    source: str | None = None
+    """The file the rule came from, when the scheme ``extends`` others."""
 
     @classmethod
     def of(cls, rule: CompiledRule, fired: bool, steps: tuple[Step, ...]) -> RuleTrace:
         phase = "points" if rule.points is not None else "grade"
-        return cls(rule.id, rule.when.text if rule.when else None, fired, steps, rule.describe(), rule.reason, phase)
+        when = rule.when.text if rule.when else None
+        return cls(rule.id, when, fired, steps, rule.describe(), rule.reason, phase, source=rule.source)
 
 
 @attrs.frozen
@@ -144,7 +151,8 @@ class Explanation:
         out.append(f"rounding: {self.rounding}")
         for kpi in self.kpis:
             label = f"{kpi.id} ({kpi.name})" if kpi.name else kpi.id
-            out.append(f"KPI {label}, weight {_percent(kpi.weight)}")
+            origin = f" (from {kpi.source})" if kpi.source else ""
+            out.append(f"KPI {label}, weight {_percent(kpi.weight)}{origin}")
             out.append(f"  score = {kpi.formula}")
             if kpi.inputs:
                 out.append("  with " + ", ".join(f"{k} = {v}" for k, v in kpi.inputs))
@@ -200,7 +208,8 @@ def _serialize(instance: Any, field: Any, value: Any) -> Any:
 def _rule_lines(rule: RuleTrace) -> list[str]:
     status = "fired" if rule.fired else "did not fire"
     condition = f"when {rule.when}" if rule.when else "always"
-    lines = [f"rule {rule.id}: {condition} → {status}"]
+    origin = f" (from {rule.source})" if rule.source else ""
+    lines = [f"rule {rule.id}{origin}: {condition} → {status}"]
     lines.extend(f"  {step.text} = {_show(step.value)}" for step in rule.steps if step.text != rule.when)
     if rule.fired or rule.effect:
         lines.append(f"  {rule.action}: {rule.effect}" if rule.effect else f"  {rule.action}")
