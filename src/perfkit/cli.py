@@ -4,6 +4,7 @@
     perfkit validate SCHEME...                 report every problem; exit 1 if any
     perfkit score SCHEME DATA [--format F]     score a CSV / JSON / JSONL file
     perfkit explain SCHEME DATA EMPLOYEE_ID    how one employee's grade came about
+    perfkit test SCHEME...                     run the worked examples (tests:) of schemes
     perfkit schema                             the JSON Schema of the scheme format
 
 Exit codes: 0 success, 1 problems in the scheme or the data, 2 bad command-line usage.
@@ -27,6 +28,7 @@ from perfkit.errors import DataError, PerfkitError
 from perfkit.io.rows import read_rows
 from perfkit.rules.scorecard import Evaluation
 from perfkit.scheme import Scheme, load_scheme, validate_scheme
+from perfkit.testing import run_tests
 
 __all__ = ["main"]
 
@@ -82,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("employee_id", metavar="EMPLOYEE_ID")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(run=_explain)
+
+    test = commands.add_parser("test", help="run the worked examples (tests:) of scheme files")
+    test.add_argument("schemes", nargs="+", metavar="SCHEME")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    test.set_defaults(run=_test)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the scheme format")
     schema.set_defaults(run=_schema)
@@ -143,6 +150,29 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     explanation = scheme.compile().evaluate(matching)[args.employee_id].explain()
     print(explanation.to_json() if args.format == "json" else explanation.to_text(), file=out)
     return 0
+
+
+def _test(args: argparse.Namespace, out: TextIO) -> int:
+    failed = False
+    report: list[dict[str, Any]] = []
+    for path in args.schemes:
+        try:
+            scheme = load_scheme(path)
+        except PerfkitError as exc:
+            failed = True
+            report.append({"path": path, "scheme": None, "ok": False, "error": str(exc), "tests": []})
+            if args.format == "text":
+                print(f"{path}: the scheme does not load", file=out)
+                print("  " + str(exc).replace("\n", "\n  "), file=out)
+            continue
+        result = run_tests(scheme)
+        failed = failed or not result.ok
+        report.append({"path": path, **result.to_dict(), "error": None})
+        if args.format == "text":
+            print(result.to_text(title=path), file=out)
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2), file=out)
+    return 1 if failed else 0
 
 
 def _schema(args: argparse.Namespace, out: TextIO) -> int:

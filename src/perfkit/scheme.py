@@ -273,6 +273,10 @@ class Expectation(_Model):
 
     kpis: dict[str, Number] | None = None
     """Expected rounded KPI scores, by KPI id (only the ids listed are checked)."""
+    base_total: Number | None = None
+    """The total before points."""
+    points: dict[str, Number] | None = None
+    """Points applied, by rule id (+ bonus, - penalty; only the rules listed are checked)."""
     total: Number | None = None
     band_grade: str | None = None
     grade: str | None = None
@@ -280,6 +284,11 @@ class Expectation(_Model):
     """The complete set of flags, in any order."""
     rules: tuple[str, ...] | None = None
     """The ids of every rule that fired, in any order."""
+    ineligible: tuple[str, ...] | None = None
+    """The complete set of outcomes a veto removed."""
+    alerts: tuple[str, ...] | None = None
+    """The messages of every alert raised, in any order."""
+    review_required: bool | None = None
     error: str | None = None
     """The row must fail with a DataError whose message contains this text."""
 
