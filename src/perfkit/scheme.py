@@ -34,6 +34,7 @@ from pydantic import (
 from perfkit._files import Positions, dump_json, dump_yaml, read_text
 from perfkit.errors import SchemeError
 from perfkit.numbers import RoundingMode, plain_text, shift, to_decimal
+from perfkit.rules.tables import DecisionTable
 
 if TYPE_CHECKING:
     from perfkit.rules.engine import CompiledScheme
@@ -236,18 +237,31 @@ class RuleAction(_Model):
 
 
 class Rule(_Model):
-    """A threshold rule: when the condition holds, the actions apply."""
+    """A threshold rule: when the condition holds, the actions apply.
+
+    Instead of ``then``, a rule can give a decision ``table`` whose output columns are
+    actions (``cap_grade``, ``floor_grade``, ``set_grade``, ``flag``, ``alert``, or
+    ``add_points`` / ``subtract_points``).
+    """
 
     id: Slug
     when: FormulaText | None = None
     """Condition over inputs, KPI ids (rounded scores), ``base_total`` and ``total``
     (rounded); left out, the rule always fires. Points rules cannot read ``total``."""
-    then: RuleAction
+    then: RuleAction | None = None
+    table: DecisionTable | None = None
+    """A decision table deciding the actions (see ``docs/rules.md``)."""
     priority: int = 0
     """Orders rules within a phase: among ``set_grade`` rules that fire, the highest wins."""
     reason: str | None = None
     """Why the rule exists; recorded on every card where it fires."""
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _then_or_table(self) -> Rule:
+        if (self.then is None) == (self.table is None):
+            raise ValueError("a rule has either then: (its actions) or table: (a decision table), not both")
+        return self
 
 
 class GradeBand(_Model):

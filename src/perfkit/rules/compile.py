@@ -18,7 +18,8 @@ from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledPoints, Com
 from perfkit.rules.formula import Formula
 from perfkit.rules.intervals import EVERYTHING, Interval
 from perfkit.rules.scorecard import CardAlert
-from perfkit.scheme import Points, Scheme, VetoGrade, VetoIneligible, combine, format_weight
+from perfkit.rules.tables import CompiledTable, compile_table
+from perfkit.scheme import Points, Rule, Scheme, VetoGrade, VetoIneligible, combine, format_weight
 
 __all__ = ["check_weights", "compile_scheme"]
 
@@ -168,7 +169,13 @@ def _rules(
         if rule.id in rule_ids:
             problems.add(f"the rule id {rule.id!r} is used twice", f"{path}.id")
         rule_ids.add(rule.id)
+        if rule.table is not None:
+            table_rule = _table_rule(rule, path, scale, points_names, grade_names, not_yet, ambiguous, ranges, problems)
+            if table_rule is not None:
+                rules.append(table_rule)
+            continue
         then = rule.then
+        assert then is not None  # a rule has then or table (checked by the model)
         spec = then.add_points or then.subtract_points
         names, refused = (points_names, not_yet) if spec is not None else (grade_names, ambiguous)
         when = None
@@ -212,6 +219,76 @@ def _rules(
     return rules
 
 
+TABLE_ACTIONS = ("set_grade", "floor_grade", "cap_grade", "flag", "alert", "add_points", "subtract_points")
+"""The output columns a decision table may have: each is an action."""
+_POINTS_ACTIONS = ("add_points", "subtract_points")
+
+
+def _table_rule(
+    rule: Rule,
+    path: str,
+    scale: GradeScale,
+    points_names: list[str],
+    grade_names: list[str],
+    not_yet: dict[str, str],
+    ambiguous: dict[str, str],
+    ranges: dict[str, Interval],
+    problems: _Problems,
+) -> CompiledRule | None:
+    """A rule whose actions come from a decision table's output columns."""
+    table = rule.table
+    assert table is not None
+    where = f"{path}.table"
+    count = len(problems.items)
+    outputs = set(table.outputs)
+    for name in table.outputs:
+        if name not in TABLE_ACTIONS:
+            close = difflib.get_close_matches(name, TABLE_ACTIONS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the actions a table can give are {', '.join(TABLE_ACTIONS)}"
+            problems.add(f"the output column {name!r} is not an action{hint}", f"{where}.outputs")
+    is_points = bool(outputs & set(_POINTS_ACTIONS))
+    if is_points and outputs - set(_POINTS_ACTIONS):
+        problems.add(
+            "points change the total before banding, so a table with add_points or subtract_points gives no other action",
+            f"{where}.outputs",
+        )
+    if table.hit == "collect" and (not is_points or table.aggregate not in ("sum", "min", "max")):
+        problems.add("hit: collect combines points only, with aggregate sum, min or max", f"{where}.hit")
+    names, refused = (points_names, not_yet) if is_points else ([*grade_names, "band_grade"], ambiguous)
+    for name in table.inputs:
+        if name in refused:
+            problems.add(refused[name], f"{where}.inputs")
+        elif name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(f"unknown input {name!r}{hint}", f"{where}.inputs")
+    when = None
+    if rule.when is not None:
+        when = problems.formula(rule.when, names, f"{path}.when", kind="condition", refused=refused)
+    if len(problems.items) > count:
+        return None
+    spans = {name: (ranges[name].lo, ranges[name].hi) for name in table.inputs if name in ranges and ranges[name].bounded}
+    try:
+        compiled = compile_table(table, path=where, names={"band_grade": scale.names}, spans=spans)
+    except SchemeError as exc:
+        problems.items.extend(p for p in exc.problems if isinstance(p, SchemeError))
+        return None
+    rows = [row.outputs for row in compiled.rows] + ([compiled.default] if compiled.default is not None else [])
+    for values in rows:
+        for name, value in zip(compiled.outputs, values):
+            if value is None:
+                continue
+            if name in ("set_grade", "floor_grade", "cap_grade") and (not isinstance(value, str) or value not in scale):
+                _unknown_grade(problems, str(value), scale, f"{where}.rows")
+            if name in _POINTS_ACTIONS and (not isinstance(value, Decimal) or value < 0):
+                problems.add(f"{name} in a table is a number of points, not negative; got {value!r}", f"{where}.rows")
+    if len(problems.items) > count:
+        return None
+    return CompiledRule(
+        id=rule.id, when=when, priority=rule.priority, reason=rule.reason, table=compiled, table_points=is_points
+    )
+
+
 def _points(
     spec: Points,
     sign: int,
@@ -242,7 +319,7 @@ def _check_set_grade_conflicts(scheme: Scheme, problems: _Problems) -> None:
     """Two set_grade rules that could both fire with the same priority cannot be ordered."""
     seen: dict[int, tuple[int, str, str]] = {}
     for i, rule in enumerate(scheme.rules):
-        grade = rule.then.set_grade
+        grade = rule.then.set_grade if rule.then is not None else None
         if grade is None:
             continue
         other = seen.get(rule.priority)
@@ -334,10 +411,26 @@ def _total_bounds(
                 most = min(most, rule.points.max)
             swing = Interval(Decimal(0), max(most, Decimal(0)))
             result = result + (swing if rule.points.sign > 0 else -swing)
+        elif rule.table is not None and rule.table_points:
+            for name, sign in (("add_points", 1), ("subtract_points", -1)):
+                swing = Interval(Decimal(0), _table_points_most(rule.table, name))
+                result = result + (swing if sign > 0 else -swing)
     result = rounded(result)
     if any(rule.zero_total for rule in rules):
         result = result.hull(Interval.point(Decimal(0)))
     return result
+
+
+def _table_points_most(table: CompiledTable, column: str) -> Decimal:
+    """The most points a table's column can give one person."""
+    if column not in table.outputs:
+        return Decimal(0)
+    k = table.outputs.index(column)
+    rows = [row.outputs for row in table.rows] + ([table.default] if table.default is not None else [])
+    values = [v for values in rows if isinstance(v := values[k], Decimal)]
+    if not values:
+        return Decimal(0)
+    return exact_sum(values) if table.hit == "collect" and table.aggregate == "sum" else max(values)
 
 
 def _check_coverage(

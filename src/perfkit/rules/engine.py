@@ -27,6 +27,7 @@ from perfkit.numbers import CONTEXT, RoundingMode, quantize, to_decimal
 from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
 from perfkit.rules.formula import EvalFailure, Formula, Step, Value
 from perfkit.rules.intervals import Interval
+from perfkit.rules.tables import CompiledTable, TableResult
 from perfkit.rules.scorecard import CardAlert, Evaluation, FiredRule, KpiScore, PointsApplied, ScoreCard
 from perfkit.scheme import Rounding, Scheme
 
@@ -83,12 +84,36 @@ class CompiledRule:
     flag: str | None = None
     require_review: bool = False
     alert: CardAlert | None = None
+    table: CompiledTable | None = None
+    """A decision table whose output columns give the actions, row by row."""
+    table_points: bool = False
+    """The table gives add_points / subtract_points (so it runs in the points phase)."""
     source: str | None = None
     """The file the rule came from, when the scheme ``extends`` others."""
+
+    @property
+    def is_points(self) -> bool:
+        return self.points is not None or self.table_points
+
+    def from_table(self, outputs: Mapping[str, Any]) -> FiredRule:
+        """The record of this table rule for the row the outputs came from."""
+        message = outputs.get("alert")
+        return FiredRule(
+            id=self.id,
+            reason=self.reason,
+            set_grade=_text(outputs.get("set_grade")),
+            floor_grade=_text(outputs.get("floor_grade")),
+            cap_grade=_text(outputs.get("cap_grade")),
+            flag=_text(outputs.get("flag")),
+            alert=CardAlert(self.id, "warning", str(message)) if message is not None else None,
+        )
 
     def describe(self) -> str:
         """The rule's actions in words."""
         parts = []
+        if self.table is not None:
+            columns = ", ".join(column.name for column in self.table.columns)
+            parts.append(f"decision table ({self.table.hit}) on {columns} → {', '.join(self.table.outputs)}")
         if self.points is not None:
             verb = "add" if self.points.sign > 0 else "subtract"
             text = f"{verb} points {self.points.amount.text}"
@@ -161,8 +186,8 @@ class CompiledScheme:
         set_(self, "_input_names", frozenset(spec.name for spec in self.inputs))
         set_(self, "_fired", {rule.id: rule.fired for rule in self.rules})
         set_(self, "_order", {rule.id: i for i, rule in enumerate(self.rules)})
-        set_(self, "_points_rules", tuple(r for r in self.rules if r.points is not None))
-        set_(self, "_grade_rules", tuple(r for r in self.rules if r.points is None))
+        set_(self, "_points_rules", tuple(r for r in self.rules if r.is_points))
+        set_(self, "_grade_rules", tuple(r for r in self.rules if not r.is_points))
 
     @property
     def id(self) -> str:
@@ -335,7 +360,7 @@ class CompiledScheme:
         if traces is not None:
             steps = traces.pop(self.total.path or "")[1] if self.total is not None else ()
             traces["total"] = TotalTrace(self.total.text if self.total else None, steps, raw_total, total)
-        fired: list[CompiledRule] = []
+        fired: list[tuple[CompiledRule, FiredRule]] = []
         points: list[PointsApplied] = []
         if self._points_rules:
             adjusted = self._apply_points(env, employee_id, traces, fired, points)
@@ -343,12 +368,6 @@ class CompiledScheme:
         env["total"] = total
         if traces is not None:
             traces["banded_total"] = total
-        for rule in self._grade_rules:
-            holds = True if rule.when is None else _run(rule.when, env, employee_id, traces)
-            if traces is not None:
-                traces[f"rule:{rule.id}"] = RuleTrace.of(rule, bool(holds), _steps(traces, rule.when))
-            if holds:
-                fired.append(rule)
         band = self.scale.band(total)
         if band is None:
             lowest = self.scale.grades[-1]
@@ -358,13 +377,26 @@ class CompiledScheme:
                 employee_id=employee_id,
                 path="grades",
             )
+        for rule in self._grade_rules:
+            holds = True if rule.when is None else _run(rule.when, env, employee_id, traces)
+            record: FiredRule | None = self._fired[rule.id] if holds else None
+            note = ""
+            if holds and rule.table is not None:
+                result = _lookup(rule, {**env, "band_grade": band.name}, employee_id)
+                record = rule.from_table(result.outputs) if result.outputs else None
+                note = _matched(result, rule.table.hit)
+            if traces is not None:
+                trace = RuleTrace.of(rule, record is not None, _steps(traces, rule.when))
+                traces[f"rule:{rule.id}"] = attrs.evolve(trace, effect=note)
+            if record is not None:
+                fired.append((rule, record))
         effects: dict[str, list[str]] | None = {} if traces is not None else None
         grade, total = self._resolve_grade(band, total, fired, effects) if fired else (band, total)
         if traces is not None:
             traces["effects"] = effects
         if self._points_rules and fired:  # points rules were evaluated first: back to scheme order
-            fired.sort(key=lambda rule: self._order[rule.id])
-        records = tuple(self._fired[rule.id] for rule in fired)
+            fired.sort(key=lambda pair: self._order[pair[0].id])
+        records = tuple(record for _, record in fired)
         return ScoreCard(
             employee_id=employee_id,
             kpis=tuple(scores),
@@ -389,12 +421,15 @@ class CompiledScheme:
         env: Mapping[str, Decimal],
         employee_id: str,
         traces: dict[str, Any] | None,
-        fired: list[CompiledRule],
+        fired: list[tuple[CompiledRule, FiredRule]],
         applied: list[PointsApplied],
     ) -> Decimal:
         """Phase 1: bonus and penalty points change the base total, before banding."""
         adjusted = env["base_total"]
         for rule in self._points_rules:
+            if rule.table is not None:
+                adjusted = self._table_points(rule, env, adjusted, employee_id, traces, fired, applied)
+                continue
             points = rule.points
             assert points is not None
             holds = True if rule.when is None else _run(rule.when, env, employee_id, traces)
@@ -417,7 +452,7 @@ class CompiledScheme:
                 if signed:  # a rule that moves the total by 0 points has not changed anything
                     adjusted = before + signed
                     applied.append(PointsApplied(rule.id, signed))
-                    fired.append(rule)
+                    fired.append((rule, self._fired[rule.id]))
                 cap_note = f", capped at {points.max}" if capped != amount else ""
                 effect = f"{'+' if signed > 0 else ''}{signed} points{cap_note}: total {before} → {adjusted}"
                 if not signed:
@@ -426,33 +461,66 @@ class CompiledScheme:
                 effect = "blocked by its unless condition; no points"
             if traces is not None:
                 steps = _steps(traces, rule.when, points.unless, points.amount)
-                trace = RuleTrace.of(rule, rule in fired, steps)
+                trace = RuleTrace.of(rule, bool(applied) and applied[-1].rule_id == rule.id, steps)
                 traces[f"rule:{rule.id}"] = attrs.evolve(trace, effect=effect)
         return adjusted
 
+    def _table_points(
+        self,
+        rule: CompiledRule,
+        env: Mapping[str, Decimal],
+        adjusted: Decimal,
+        employee_id: str,
+        traces: dict[str, Any] | None,
+        fired: list[tuple[CompiledRule, FiredRule]],
+        applied: list[PointsApplied],
+    ) -> Decimal:
+        holds = True if rule.when is None else _run(rule.when, env, employee_id, traces)
+        effect = ""
+        signed = Decimal(0)
+        if holds:
+            result = _lookup(rule, env, employee_id)
+            plus, minus = result.outputs.get("add_points", 0), result.outputs.get("subtract_points", 0)
+            assert isinstance(plus, (Decimal, int)) and isinstance(minus, (Decimal, int))
+            signed = Decimal(plus) - Decimal(minus)
+            effect = _matched(result, rule.table.hit if rule.table else "")
+            if signed:
+                applied.append(PointsApplied(rule.id, signed))
+                fired.append((rule, self._fired[rule.id]))
+                effect += f"; {'+' if signed > 0 else ''}{signed} points: total {adjusted} → {adjusted + signed}"
+        if traces is not None:
+            trace = RuleTrace.of(rule, bool(signed), _steps(traces, rule.when))
+            traces[f"rule:{rule.id}"] = attrs.evolve(trace, effect=effect)
+        return adjusted + signed
+
     def _resolve_grade(
-        self, band: Grade, total: Decimal, fired: list[CompiledRule], effects: dict[str, list[str]] | None
+        self,
+        band: Grade,
+        total: Decimal,
+        fired: list[tuple[CompiledRule, FiredRule]],
+        effects: dict[str, list[str]] | None,
     ) -> tuple[Grade, Decimal]:
         """Phase 3: set, then floors, then caps, then vetoes; each later step wins."""
         scale = self.scale
         name = band.name
 
-        def change(rule: CompiledRule, new: str) -> None:
+        def change(rule: FiredRule, new: str) -> None:
             nonlocal name
             if effects is not None:
                 note = f"grade {name} → {new}" if new != name else f"no change (grade {name})"
                 effects.setdefault(rule.id, []).append(note)
             name = new
 
-        for rule in sorted((r for r in fired if r.set_grade), key=lambda r: r.priority):
+        for _, rule in sorted((pair for pair in fired if pair[1].set_grade), key=lambda pair: pair[0].priority):
             change(rule, rule.set_grade or name)
-        for rule in fired:
+        records = [record for _, record in fired]
+        for rule in records:
             if rule.floor_grade:
                 change(rule, scale.better(name, rule.floor_grade))
-        for rule in fired:
+        for rule in records:
             if rule.cap_grade:
                 change(rule, scale.worse(name, rule.cap_grade))
-        for rule in fired:
+        for rule in records:
             if rule.zero_total:
                 zero_band = scale.band(Decimal(0))
                 if zero_band is None:
@@ -464,6 +532,32 @@ class CompiledScheme:
             if rule.veto_grade:
                 change(rule, scale.worse(name, rule.veto_grade))
         return scale.grade(name), total
+
+
+def _lookup(rule: CompiledRule, values: Mapping[str, Any], employee_id: str) -> TableResult:
+    """Apply a rule's decision table to a row's values; bad values name the employee."""
+    assert rule.table is not None
+    try:
+        return rule.table.evaluate(values)
+    except DataError as exc:
+        raise DataError(exc.message, employee_id=employee_id, path=f"rule {rule.id!r} (table)") from None
+
+
+def _matched(result: TableResult, hit: str) -> str:
+    """A table's result in words: which rows decided and what they gave."""
+    gave = ", ".join(f"{k} {v}" for k, v in result.outputs.items()) or "nothing"
+    if result.used_default:
+        return f"no row matched; the default gives {gave}"
+    if not result.matched:
+        return "no row matched"
+    if hit == "first":
+        return f"row {result.matched[0]} matched first: {gave}"
+    rows = ", ".join(str(i) for i in result.matched)
+    return f"row{'s' if len(result.matched) > 1 else ''} {rows} matched ({hit}): {gave}"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _steps(traces: dict[str, Any], *formulas: Formula | None) -> tuple[Step, ...]:

@@ -77,7 +77,7 @@ class RuleTrace:
 
     @classmethod
     def of(cls, rule: CompiledRule, fired: bool, steps: tuple[Step, ...]) -> RuleTrace:
-        phase = "points" if rule.points is not None else "grade"
+        phase = "points" if rule.is_points else "grade"
         when = rule.when.text if rule.when else None
         return cls(rule.id, when, fired, steps, rule.describe(), rule.reason, phase, source=rule.source)
 
