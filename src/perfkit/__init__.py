@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -47,16 +47,18 @@ def evaluate(
     rows: Iterable[Mapping[str, Any]] | Any,
     *,
     errors: Literal["raise", "collect"] = "raise",
+    history: Sequence[Any] = (),
 ) -> Evaluation:
     """Score ``rows`` with ``scheme`` (a Scheme, a compiled one, or a scheme file's path).
 
     Compiling is cheap, but to score many batches compile once (``scheme.compile()``) and
-    call :meth:`CompiledScheme.evaluate`. See that method for ``rows`` and ``errors``.
+    call :meth:`CompiledScheme.evaluate`. See that method for ``rows``, ``errors`` and
+    ``history`` (earlier periods, for ``previous_total()``, ``avg_total(n)``, ``streak()``).
     """
     if isinstance(scheme, (str, Path)):
         scheme = load_scheme(scheme)
     compiled = scheme.compile() if isinstance(scheme, Scheme) else scheme
-    return compiled.evaluate(rows, errors=errors)
+    return compiled.evaluate(rows, errors=errors, history=history)
 
 
 def example_path(name: str) -> Path:

@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("data", metavar="DATA")
     explain.add_argument("employee_id", metavar="EMPLOYEE_ID")
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    for command in (score, explain):
+        command.add_argument(
+            "--history",
+            action="append",
+            default=[],
+            metavar="RESULTS",
+            help="an earlier period's results (CSV/JSON/JSONL with employee_id, total, grade); "
+            "repeat it, oldest first, for previous_total(), avg_total(n) and streak()",
+        )
     explain.set_defaults(run=_explain)
 
     test = commands.add_parser("test", help="run the worked examples (tests:) of scheme files")
@@ -135,7 +144,8 @@ def _load(args: argparse.Namespace) -> tuple[Scheme, list[Any]]:
 
 def _score(args: argparse.Namespace, out: TextIO) -> int:
     scheme, rows = _load(args)
-    result = scheme.compile().evaluate(rows, errors="collect" if args.collect_errors else "raise")
+    history = [read_rows(path) for path in args.history]
+    result = scheme.compile().evaluate(rows, errors="collect" if args.collect_errors else "raise", history=history)
     _write(result, args.format, out)
     for problem in result.problems:
         print(f"error: {_data_problem(problem)}", file=sys.stderr if out is sys.stdout else out)
@@ -147,7 +157,8 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     matching = [row for row in rows if str(row.get("employee_id", "")).strip() == args.employee_id]
     if not matching:
         raise DataError(f"{args.data} has no row with employee_id {args.employee_id!r}")
-    explanation = scheme.compile().evaluate(matching)[args.employee_id].explain()
+    history = [read_rows(path) for path in args.history]
+    explanation = scheme.compile().evaluate(matching, history=history)[args.employee_id].explain()
     print(explanation.to_json() if args.format == "json" else explanation.to_text(), file=out)
     return 0
 

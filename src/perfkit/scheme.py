@@ -43,6 +43,7 @@ __all__ = [
     "Calibration",
     "Expectation",
     "GradeBand",
+    "HistoryPolicy",
     "InputSpec",
     "KPI",
     "Rounding",
@@ -282,6 +283,21 @@ class Calibration(_Model):
     distribution: dict[str, Weight] | None = None
 
 
+class HistoryPolicy(_Model):
+    """How formulas that read earlier periods treat a period a person is missing from."""
+
+    missing: Literal["fail", "skip", "value"] = "fail"
+    """``fail``: a data error; ``skip``: use the periods that are there; ``value``: count the
+    missing period as ``value``."""
+    value: Number | None = None
+
+    @model_validator(mode="after")
+    def _value_with_value(self) -> HistoryPolicy:
+        if (self.missing == "value") != (self.value is not None):
+            raise ValueError("give value: exactly when missing is 'value'")
+        return self
+
+
 class Expectation(_Model):
     """What a scheme test expects of the score card; fields left out are not checked."""
 
@@ -342,6 +358,8 @@ class Scheme(_Model):
     rules: tuple[Rule, ...] = ()
     grades: tuple[GradeBand, ...] = Field(min_length=1)
     calibration: Calibration | None = None
+    history: HistoryPolicy = HistoryPolicy()
+    """How ``previous_total()``, ``avg_total(n)`` and ``streak(...)`` treat missing periods."""
     tests: tuple[SchemeTest, ...] = ()
     """Worked examples that ``perfkit test`` checks (see :mod:`perfkit.testing`)."""
 
@@ -556,7 +574,9 @@ def _line_of(path: str | None, positions: Positions) -> int | None:
 _FIELDS = sorted(
     {
         name
-        for model in (Scheme, InputSpec, KPI, Rounding, Rule, RuleAction, GradeBand, Calibration, SchemeTest, Expectation)
+        for model in (
+            Scheme, InputSpec, KPI, Rounding, Rule, RuleAction, GradeBand, Calibration, SchemeTest, Expectation, HistoryPolicy
+        )
         for name in model.model_fields
     }
 )

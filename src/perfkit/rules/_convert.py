@@ -18,6 +18,7 @@ from perfkit.numbers import CONTEXT
 from perfkit.rules import ir
 from perfkit.rules._parser import DISALLOWED_PREFIXES
 from perfkit.rules.functions import FUNCTIONS, MAX_ROUND_PLACES
+from perfkit.rules.history import HISTORY_FUNCTIONS, MAX_PERIODS, HistoryFunction
 
 MAX_DEPTH = 50
 """Deepest nesting of operations accepted in one formula."""
@@ -231,9 +232,11 @@ class Converter:
         if not isinstance(node.func, ast.Name):
             self.fail("only the library's functions can be called", node.func)
         name = node.func.id
+        if name in HISTORY_FUNCTIONS:
+            return self._history(node, HISTORY_FUNCTIONS[name])
         function = FUNCTIONS.get(name)
         if function is None:
-            close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, [*FUNCTIONS, *HISTORY_FUNCTIONS], n=1, cutoff=0.6)
             self.fail(
                 f"unknown function {name!r}",
                 node.func,
@@ -269,6 +272,25 @@ class Converter:
             if required not in given:
                 self.fail(f"{name}() needs {required}=...", node, hint=usage)
         return ir.Call(name, tuple(args), tuple(keywords), self.span(node))
+
+    def _history(self, node: ast.Call, function: HistoryFunction) -> ir.Node:
+        usage = f"usage: {function.signature}"
+        wanted = 0 if function.argument == "none" else 1
+        if node.keywords or len(node.args) != wanted:
+            self.fail(f"{function.name}() takes {wanted or 'no'} argument{'s' if wanted != 1 else ''}", node, hint=usage)
+        argument: int | str | None = None
+        if function.argument == "count":
+            arg = node.args[0]
+            value = arg.value if isinstance(arg, ast.Constant) else None
+            if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_PERIODS):
+                self.fail(f"the n of {function.name}() is a whole number from 1 to {MAX_PERIODS} written in the formula", arg)
+            argument = value
+        elif function.argument == "grade":
+            arg = node.args[0]
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value):
+                self.fail(f"the grade of {function.name}() is written in quotes: {function.signature}", arg)
+            argument = arg.value
+        return ir.History(function.name, argument, self.span(node))
 
     def _pair(self, node: ast.expr, name: str, depth: int, usage: str) -> ir.Pair:
         if not isinstance(node, ast.Tuple) or len(node.elts) != 2:

@@ -15,6 +15,7 @@ from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import FormulaError, SchemeError
 from perfkit.numbers import CONTEXT, exact_sum, quantize
 from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledPoints, CompiledRule, CompiledScheme
+from perfkit.rules import ir
 from perfkit.rules.formula import Formula
 from perfkit.rules.intervals import EVERYTHING, Interval
 from perfkit.rules.scorecard import CardAlert
@@ -131,6 +132,7 @@ def _compile(scheme: Scheme) -> CompiledScheme:
         _check_coverage(scheme, scale, total_bounds, kpis, problems)
     _check_calibration(scheme, scale, problems)
 
+    history_calls = _history_calls(kpis, total, rules, scale, problems)
     if problems.items:
         raise combine(problems.items, scheme_id=scheme.id)
     return CompiledScheme(
@@ -142,6 +144,7 @@ def _compile(scheme: Scheme) -> CompiledScheme:
         rules=tuple(rules),
         scale=scale,
         total_bounds=total_bounds,
+        history_calls=history_calls,
     )
 
 
@@ -313,6 +316,26 @@ def _points(
             f"{path}.points",
         )
     return CompiledPoints(sign, amount, spec.max, unless)
+
+
+def _history_calls(
+    kpis: list[CompiledKPI], total: Formula | None, rules: list[CompiledRule], scale: GradeScale, problems: _Problems
+) -> tuple[ir.History, ...]:
+    """Every history call of the scheme, once; a streak must name a grade of the scheme."""
+    candidates: list[Formula | None] = [k.formula for k in kpis]
+    candidates.append(total)
+    for rule in rules:
+        candidates.append(rule.when)
+        if rule.points is not None:
+            candidates.extend((rule.points.amount, rule.points.unless))
+    calls: dict[str, ir.History] = {}
+    for formula in (f for f in candidates if f is not None):
+        for call in formula.history:
+            if call.func == "streak" and call.argument not in scale:
+                names = ", ".join(scale.names)
+                problems.add(f"{call.key}: unknown grade {call.argument!r}; the grades are {names}", formula.path or "")
+            calls.setdefault(call.key, call)
+    return tuple(calls.values())
 
 
 def _check_set_grade_conflicts(scheme: Scheme, problems: _Problems) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import decimal
 import difflib
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -25,7 +25,9 @@ from perfkit.errors import DataError
 from perfkit.io.rows import to_row_list
 from perfkit.numbers import CONTEXT, RoundingMode, quantize, to_decimal
 from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
+from perfkit.rules import ir
 from perfkit.rules.formula import EvalFailure, Formula, Step, Value
+from perfkit.rules.history import PastResult, history_value, read_history
 from perfkit.rules.intervals import Interval
 from perfkit.rules.tables import CompiledTable, TableResult
 from perfkit.rules.scorecard import CardAlert, Evaluation, FiredRule, KpiScore, PointsApplied, ScoreCard
@@ -175,6 +177,8 @@ class CompiledScheme:
     rules: tuple[CompiledRule, ...]
     scale: GradeScale
     total_bounds: Interval
+    history_calls: tuple[ir.History, ...] = ()
+    """Every history call (``avg_total(3)``) the scheme's formulas read."""
     _input_names: frozenset[str] = attrs.field(init=False, repr=False)
     _fired: dict[str, FiredRule] = attrs.field(init=False, repr=False)
     _order: dict[str, int] = attrs.field(init=False, repr=False)
@@ -198,12 +202,20 @@ class CompiledScheme:
         return self.scheme.version
 
     def evaluate(
-        self, rows: Iterable[Mapping[str, Any]] | Any, *, errors: Literal["raise", "collect"] = "raise"
+        self,
+        rows: Iterable[Mapping[str, Any]] | Any,
+        *,
+        errors: Literal["raise", "collect"] = "raise",
+        history: Sequence[Any] = (),
     ) -> Evaluation:
         """Score every row.
 
         ``rows``: an iterable of mappings with ``employee_id`` and the inputs (other columns
         are passed through to the cards), or a pandas / polars DataFrame.
+
+        ``history``: earlier periods' results, oldest first (Evaluations, or lists of
+        records with ``employee_id``, ``total`` and ``grade``), for formulas that read
+        ``previous_total()``, ``avg_total(n)`` or ``streak("A")``.
 
         ``errors="raise"`` (default) stops at the first bad row with a
         :class:`~perfkit.DataError`; ``errors="collect"`` scores every good row and lists
@@ -213,6 +225,7 @@ class CompiledScheme:
         if errors not in ("raise", "collect"):
             raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
         row_list = to_row_list(rows)
+        past = read_history(history)
         problems: list[DataError] = []
         ids = self._employee_ids(row_list, problems, errors)
         cards = []
@@ -223,6 +236,8 @@ class CompiledScheme:
                     continue
                 try:
                     env, attributes = self._read_row(index, employee_id, row)
+                    if self.history_calls:
+                        env.update(self._history(employee_id, past))
                     card = self._score(employee_id, env, attributes, None)
                 except DataError as exc:
                     if errors == "raise":
@@ -234,8 +249,8 @@ class CompiledScheme:
         problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         return Evaluation(self.id, self.version, tuple(cards), tuple(problems))
 
-    def explain(self, card_or_row: ScoreCard | Mapping[str, Any]) -> Explanation:
-        """The trace from inputs to grade for one card (or one row)."""
+    def explain(self, card_or_row: ScoreCard | Mapping[str, Any], *, history: Sequence[Any] = ()) -> Explanation:
+        """The trace from inputs to grade for one card (or one row, with its ``history``)."""
         if isinstance(card_or_row, ScoreCard):
             employee_id = card_or_row.employee_id
             env = dict(card_or_row.inputs)
@@ -243,10 +258,30 @@ class CompiledScheme:
         else:
             employee_id = _employee_id(card_or_row, 0)
             env, attributes = self._read_row(0, employee_id, card_or_row)
+            if self.history_calls:
+                with decimal.localcontext(CONTEXT):
+                    env.update(self._history(employee_id, read_history(history)))
         traces: dict[str, Any] = {}
         with decimal.localcontext(CONTEXT):
             card = self._score(employee_id, env, attributes, traces)
         return Explanation.build(self, card, traces)
+
+    def _history(self, employee_id: str, past: Sequence[Mapping[str, PastResult]]) -> dict[str, Decimal]:
+        """The values of the scheme's history calls for one person (see :mod:`perfkit.rules.history`)."""
+        periods = [period.get(employee_id) for period in past]
+        policy = self.scheme.history
+        return {
+            call.key: history_value(
+                call.func,
+                call.argument,
+                periods,
+                scale=self.scale,
+                missing=policy.missing,
+                fill=policy.value,
+                employee_id=employee_id,
+            )
+            for call in self.history_calls
+        }
 
     # -- rows -------------------------------------------------------------------------------
 

@@ -72,6 +72,8 @@ class Formula:
     names: tuple[str, ...]
     """The declared names the formula reads, in order of first use."""
     path: str | None
+    history: tuple[ir.History, ...]
+    """The history calls (``avg_total(3)``) the formula reads, each once."""
     _call: Callable[[Mapping[str, Decimal]], Value] = attrs.field(eq=False, alias="call")
 
     @classmethod
@@ -104,7 +106,8 @@ class Formula:
             converter.fail(f"this formula must give {wanted}", tree.span, hint=hint)
         _check_constants(tree, text, path)
         used = tuple(dict.fromkeys(n.name for n in _walk(tree) if isinstance(n, ir.Name)))
-        return cls(text=text, tree=tree, kind=kind, names=used, path=path, call=_generate(tree))
+        history = tuple({n.key: n for n in _walk(tree) if isinstance(n, ir.History)}.values())
+        return cls(text=text, tree=tree, kind=kind, names=used, path=path, history=history, call=_generate(tree))
 
     def __repr__(self) -> str:
         return f"Formula.compile({self.text!r}, names={list(self.names)!r}, kind={self.kind!r})"
@@ -128,7 +131,7 @@ class Formula:
 
     def _environment(self, values: Mapping[str, object]) -> dict[str, Decimal]:
         env: dict[str, Decimal] = {}
-        for name in self.names:
+        for name in (*self.names, *(h.key for h in self.history)):
             if name not in values:
                 raise DataError(f"no value for {name!r}", column=name, path=self.path, formula=self.text)
             try:
@@ -196,7 +199,7 @@ def _walk(node: ir.Node) -> Iterable[ir.Node]:
 
 
 def _is_constant(node: ir.Node) -> bool:
-    return not any(isinstance(n, ir.Name) for n in _walk(node))
+    return not any(isinstance(n, (ir.Name, ir.History)) for n in _walk(node))
 
 
 def _check_constants(tree: ir.Node, text: str, path: str | None) -> None:
@@ -258,6 +261,8 @@ class _Interpreter:
             return node.value
         if isinstance(node, ir.Name):
             return self.env[node.name]
+        if isinstance(node, ir.History):
+            return self.env[node.key]
         if isinstance(node, ir.Unary):
             operand = self.run(node.operand)
             if node.op == "not":
@@ -351,6 +356,8 @@ def _generate(tree: ir.Node) -> Callable[[Mapping[str, Decimal]], Value]:
             return f"C[{len(constants) - 1}]"
         if isinstance(node, ir.Name):
             return f"V[{node.name!r}]"
+        if isinstance(node, ir.History):
+            return f"V[{node.key!r}]"
         if isinstance(node, ir.Unary):
             return f"({node.op} {gen(node.operand)})"
         if isinstance(node, ir.Binary):
@@ -399,6 +406,8 @@ def _bounds(node: ir.Node, ranges: Mapping[str, Interval]) -> Interval:
         return Interval.point(node.value) if isinstance(node.value, Decimal) else EVERYTHING
     if isinstance(node, ir.Name):
         return ranges.get(node.name, EVERYTHING)
+    if isinstance(node, ir.History):
+        return Interval.of(Decimal(0), None) if node.func == "streak" else ranges.get(node.key, EVERYTHING)
     if isinstance(node, ir.Unary):
         inner = _bounds(node.operand, ranges)
         return -inner if node.op == "-" else inner

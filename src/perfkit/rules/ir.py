@@ -22,6 +22,7 @@ __all__ = [
     "Call",
     "Compare",
     "Const",
+    "History",
     "IfElse",
     "Kind",
     "Name",
@@ -111,6 +112,25 @@ class Pair:
 
 
 @attrs.frozen
+class History:
+    """A call of a history function (``avg_total(3)``): a value computed per person from
+    earlier periods before the row is evaluated, read under the name :attr:`key`."""
+
+    func: str
+    argument: int | str | None
+    span: Span
+    kind: Kind = "number"
+
+    @property
+    def key(self) -> str:
+        if self.argument is None:
+            return f"{self.func}()"
+        if isinstance(self.argument, str):
+            return f'{self.func}("{self.argument}")'
+        return f"{self.func}({self.argument})"
+
+
+@attrs.frozen
 class Call:
     func: str
     args: tuple[Node, ...]
@@ -119,7 +139,7 @@ class Call:
     kind: Kind = "number"
 
 
-Node = Union[Const, Name, Unary, Binary, Compare, BoolOp, IfElse, Pair, Call]
+Node = Union[Const, Name, Unary, Binary, Compare, BoolOp, IfElse, Pair, Call, History]
 
 
 def children(node: Node) -> tuple[Node, ...]:
