@@ -141,3 +141,22 @@ class TestTablesAreCheckedWithTheScheme:
     def test_table_points_widen_the_reachable_totals(self) -> None:
         scheme = compiled(BONUS_TABLE)
         assert scheme.total_bounds.hi == Decimal("103.00")
+
+
+class TestSetGradeTables:
+    def test_a_set_grade_table_needs_its_own_priority(self) -> None:
+        rules = """\
+  - {id: manual, when: score > 90, then: {set_grade: A}}
+  - id: by-rate
+    table:
+      inputs: [collection_rate]
+      outputs: [set_grade]
+      hit: first
+      rows:
+        - ["< 0.5", C]
+        - ["-", "-"]
+"""
+        (problem,) = problems(rules)
+        assert problem.path == "rules[1].priority" and "'manual' and 'by-rate'" in problem.message
+        scheme = compiled(rules.replace("  - id: by-rate\n", "  - id: by-rate\n    priority: 1\n"))
+        assert card(scheme, score=99, collection_rate=0.4).grade == "C"

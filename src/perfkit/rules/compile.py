@@ -343,10 +343,12 @@ def _check_set_grade_conflicts(scheme: Scheme, problems: _Problems) -> None:
     seen: dict[int, tuple[int, str, str]] = {}
     for i, rule in enumerate(scheme.rules):
         grade = rule.then.set_grade if rule.then is not None else None
+        if rule.table is not None and "set_grade" in rule.table.outputs:
+            grade = "the grade its table gives"  # differs from any other rule's grade
         if grade is None:
             continue
         other = seen.get(rule.priority)
-        if other is not None and other[2] != grade:
+        if other is not None and (other[2] != grade or rule.table is not None):
             problems.add(
                 f"rules {other[1]!r} and {rule.id!r} both set the grade ({other[2]} and {grade}) with the same "
                 f"priority {rule.priority}; when both fire the engine cannot choose: give them different priorities",
