@@ -11,6 +11,8 @@ import difflib
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
+import attrs
+
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import FormulaError, SchemeError
 from perfkit.numbers import CONTEXT, exact_sum, quantize
@@ -18,7 +20,7 @@ from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledPoints, Com
 from perfkit.rules import ir
 from perfkit.rules.formula import Formula
 from perfkit.rules.intervals import EVERYTHING, Interval
-from perfkit.rules.scorecard import CardAlert
+from perfkit.rules.scorecard import CardAlert, FiredRule
 from perfkit.rules.tables import CompiledTable, compile_table
 from perfkit.scheme import Points, Rule, Scheme, VetoGrade, VetoIneligible, combine, format_weight
 
@@ -175,6 +177,8 @@ def _rules(
         if rule.table is not None:
             table_rule = _table_rule(rule, path, scale, points_names, grade_names, not_yet, ambiguous, ranges, problems)
             if table_rule is not None:
+                table_rule = attrs.evolve(table_rule, source=scheme.source_of("rule", rule.id))
+            if table_rule is not None:
                 rules.append(table_rule)
             continue
         then = rule.then
@@ -199,22 +203,26 @@ def _rules(
                 continue
         if rule.when is not None and when is None:
             continue
+        record = FiredRule(
+            id=rule.id,
+            reason=rule.reason,
+            set_grade=then.set_grade,
+            floor_grade=then.floor_grade,
+            cap_grade=then.cap_grade,
+            veto_grade=veto_grade,
+            zero_total=then.veto == "zero_total",
+            ineligible=then.veto.ineligible if isinstance(then.veto, VetoIneligible) else (),
+            flag=then.flag,
+            require_review=then.require_review,
+            alert=CardAlert(rule.id, then.alert.severity, then.alert.message) if then.alert else None,
+        )
         rules.append(
             CompiledRule(
                 id=rule.id,
                 when=when,
                 priority=rule.priority,
-                reason=rule.reason,
                 points=points,
-                set_grade=then.set_grade,
-                floor_grade=then.floor_grade,
-                cap_grade=then.cap_grade,
-                veto_grade=veto_grade,
-                zero_total=then.veto == "zero_total",
-                ineligible=then.veto.ineligible if isinstance(then.veto, VetoIneligible) else (),
-                flag=then.flag,
-                require_review=then.require_review,
-                alert=CardAlert(rule.id, then.alert.severity, then.alert.message) if then.alert else None,
+                record=record,
                 source=scheme.source_of("rule", rule.id),
             )
         )
@@ -288,7 +296,12 @@ def _table_rule(
     if len(problems.items) > count:
         return None
     return CompiledRule(
-        id=rule.id, when=when, priority=rule.priority, reason=rule.reason, table=compiled, table_points=is_points
+        id=rule.id,
+        when=when,
+        priority=rule.priority,
+        table=compiled,
+        table_points=is_points,
+        record=FiredRule(id=rule.id, reason=rule.reason),
     )
 
 
@@ -441,7 +454,7 @@ def _total_bounds(
                 swing = Interval(Decimal(0), _table_points_most(rule.table, name))
                 result = result + (swing if sign > 0 else -swing)
     result = rounded(result)
-    if any(rule.zero_total for rule in rules):
+    if any(rule.record.zero_total for rule in rules):
         result = result.hull(Interval.point(Decimal(0)))
     return result
 

@@ -75,23 +75,20 @@ class CompiledRule:
     when: Formula | None
     """None: the rule always fires."""
     priority: int = 0
-    reason: str | None = None
     points: CompiledPoints | None = None
-    set_grade: str | None = None
-    floor_grade: str | None = None
-    cap_grade: str | None = None
-    veto_grade: str | None = None
-    zero_total: bool = False
-    ineligible: tuple[str, ...] = ()
-    flag: str | None = None
-    require_review: bool = False
-    alert: CardAlert | None = None
     table: CompiledTable | None = None
     """A decision table whose output columns give the actions, row by row."""
     table_points: bool = False
     """The table gives add_points / subtract_points (so it runs in the points phase)."""
+    record: FiredRule
+    """What a score card keeps when the rule fires: its actions and reason (for a table
+    rule, only the reason: the actions come from the row that matched)."""
     source: str | None = None
     """The file the rule came from, when the scheme ``extends`` others."""
+
+    @property
+    def reason(self) -> str | None:
+        return self.record.reason
 
     @property
     def is_points(self) -> bool:
@@ -102,7 +99,7 @@ class CompiledRule:
         message = outputs.get("alert")
         return FiredRule(
             id=self.id,
-            reason=self.reason,
+            reason=self.record.reason,
             set_grade=_text(outputs.get("set_grade")),
             floor_grade=_text(outputs.get("floor_grade")),
             cap_grade=_text(outputs.get("cap_grade")),
@@ -124,43 +121,26 @@ class CompiledRule:
             if self.points.unless is not None:
                 text += f" unless {self.points.unless.text}"
             parts.append(text)
-        if self.set_grade:
-            parts.append(f"set grade to {self.set_grade}")
-        if self.floor_grade:
-            parts.append(f"floor grade at {self.floor_grade}")
-        if self.cap_grade:
-            parts.append(f"cap grade at {self.cap_grade}")
-        if self.zero_total:
+        record = self.record
+        if record.set_grade:
+            parts.append(f"set grade to {record.set_grade}")
+        if record.floor_grade:
+            parts.append(f"floor grade at {record.floor_grade}")
+        if record.cap_grade:
+            parts.append(f"cap grade at {record.cap_grade}")
+        if record.zero_total:
             parts.append("veto: total becomes 0")
-        if self.veto_grade:
-            parts.append(f"veto: grade {self.veto_grade}")
-        if self.ineligible:
-            parts.append(f"veto: not eligible for {', '.join(self.ineligible)}")
-        if self.flag:
-            parts.append(f"flag {self.flag}")
-        if self.require_review:
+        if record.veto_grade:
+            parts.append(f"veto: grade {record.veto_grade}")
+        if record.ineligible:
+            parts.append(f"veto: not eligible for {', '.join(record.ineligible)}")
+        if record.flag:
+            parts.append(f"flag {record.flag}")
+        if record.require_review:
             parts.append("require calibration review")
-        if self.alert is not None:
-            parts.append(f"alert ({self.alert.severity}): {self.alert.message}")
+        if record.alert is not None:
+            parts.append(f"alert ({record.alert.severity}): {record.alert.message}")
         return ", ".join(parts)
-
-    @property
-    def fired(self) -> FiredRule:
-        """The record a score card keeps when this rule fires."""
-        return FiredRule(
-            id=self.id,
-            reason=self.reason,
-            set_grade=self.set_grade,
-            floor_grade=self.floor_grade,
-            cap_grade=self.cap_grade,
-            veto_grade=self.veto_grade,
-            zero_total=self.zero_total,
-            ineligible=self.ineligible,
-            flag=self.flag,
-            require_review=self.require_review,
-            alert=self.alert,
-        )
-
 
 @attrs.frozen(eq=False)
 class CompiledScheme:
@@ -188,7 +168,7 @@ class CompiledScheme:
     def __attrs_post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "_input_names", frozenset(spec.name for spec in self.inputs))
-        set_(self, "_fired", {rule.id: rule.fired for rule in self.rules})
+        set_(self, "_fired", {rule.id: rule.record for rule in self.rules})
         set_(self, "_order", {rule.id: i for i, rule in enumerate(self.rules)})
         set_(self, "_points_rules", tuple(r for r in self.rules if r.is_points))
         set_(self, "_grade_rules", tuple(r for r in self.rules if not r.is_points))
