@@ -16,8 +16,8 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 from enum import Enum
 from typing import cast
 

@@ -16,13 +16,27 @@ import attrs
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import FormulaError, SchemeError
 from perfkit.numbers import CONTEXT, exact_sum, quantize
-from perfkit.rules.engine import CompiledInput, CompiledKPI, CompiledPoints, CompiledRule, CompiledScheme
 from perfkit.rules import ir
+from perfkit.rules.engine import (
+    CompiledInput,
+    CompiledKPI,
+    CompiledPoints,
+    CompiledRule,
+    CompiledScheme,
+)
 from perfkit.rules.formula import Formula
 from perfkit.rules.intervals import EVERYTHING, Interval
 from perfkit.rules.scorecard import CardAlert, FiredRule
 from perfkit.rules.tables import CompiledTable, compile_table
-from perfkit.scheme import Points, Rule, Scheme, VetoGrade, VetoIneligible, combine, format_weight
+from perfkit.scheme import (
+    Points,
+    Rule,
+    Scheme,
+    VetoGrade,
+    VetoIneligible,
+    combine,
+    format_weight,
+)
 
 __all__ = ["check_weights", "compile_scheme"]
 

@@ -21,7 +21,14 @@ from typing import Literal
 import attrs
 
 from perfkit.numbers import plain_text
-from perfkit.rules.unary import ANY, EVERY_NUMBER, NumberTest, Range, TextTest, UnaryTest
+from perfkit.rules.unary import (
+    ANY,
+    EVERY_NUMBER,
+    NumberTest,
+    Range,
+    TextTest,
+    UnaryTest,
+)
 
 __all__ = ["Column", "CoverageTooLarge", "Gap", "Overlap", "find_gap", "find_overlaps", "format_example"]
 

@@ -24,13 +24,20 @@ from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import DataError
 from perfkit.io.rows import to_row_list
 from perfkit.numbers import CONTEXT, RoundingMode, quantize, to_decimal
-from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
 from perfkit.rules import ir
+from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
 from perfkit.rules.formula import EvalFailure, Formula, Step, Value
 from perfkit.rules.history import PastResult, history_value, read_history
 from perfkit.rules.intervals import Interval
+from perfkit.rules.scorecard import (
+    CardAlert,
+    Evaluation,
+    FiredRule,
+    KpiScore,
+    PointsApplied,
+    ScoreCard,
+)
 from perfkit.rules.tables import CompiledTable, TableResult
-from perfkit.rules.scorecard import CardAlert, Evaluation, FiredRule, KpiScore, PointsApplied, ScoreCard
 from perfkit.scheme import Rounding, Scheme
 
 __all__ = ["CompiledInput", "CompiledKPI", "CompiledRule", "CompiledScheme"]

@@ -59,7 +59,15 @@ from perfkit.rules.coverage import (
     find_overlaps,
     format_example,
 )
-from perfkit.rules.unary import ANY, NumberTest, Range, TextTest, UnaryTest, is_number_text, parse_unary
+from perfkit.rules.unary import (
+    ANY,
+    NumberTest,
+    Range,
+    TextTest,
+    UnaryTest,
+    is_number_text,
+    parse_unary,
+)
 
 __all__ = [
     "TEXT_INPUTS",
@@ -274,7 +282,9 @@ def compile_table(
     column's names are known. Their examples are inputs: an overlap's matches both rows, a
     gap's matches no row (see :meth:`CompiledTable.overlaps` and :meth:`CompiledTable.gap`).
     """
-    from perfkit.scheme import combine  # imported here so that the scheme module may import this one
+    from perfkit.scheme import (
+        combine,  # imported here so that the scheme module may import this one
+    )
 
     problems = _Problems(path)
     width = len(table.inputs)
