@@ -171,5 +171,14 @@ def quantize(value: Decimal, places: int, mode: RoundingMode = RoundingMode.HALF
     Raises ``decimal.InvalidOperation`` when the rounded value would need more than
     :data:`CONTEXT`'s 34 digits.
     """
-    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
-    return _ROUNDING_CONTEXTS[mode].quantize(value, quantum)
+    return _ROUNDING_CONTEXTS[mode].quantize(value, quantum(places))
+
+
+def quantum(places: int) -> Decimal:
+    """``Decimal("0.01")`` for 2 places: what :meth:`decimal.Decimal.quantize` takes."""
+    return _QUANTA.get(places) or Decimal(1).scaleb(-places)
+
+
+def rounder(mode: RoundingMode) -> decimal.Context:
+    """The context that rounds with ``mode`` (its ``quantize`` is :func:`quantize` without the checks)."""
+    return _ROUNDING_CONTEXTS[mode]

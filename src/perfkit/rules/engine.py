@@ -23,7 +23,7 @@ import attrs
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import DataError
 from perfkit.io.rows import to_row_list
-from perfkit.numbers import CONTEXT, RoundingMode, quantize, to_decimal
+from perfkit.numbers import CONTEXT, RoundingMode, quantize, quantum, rounder, to_decimal
 from perfkit.rules import ir
 from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
 from perfkit.rules.formula import EvalFailure, Formula, Step, Value
@@ -167,6 +167,8 @@ class CompiledScheme:
     history_calls: tuple[ir.History, ...] = ()
     """Every history call (``avg_total(3)``) the scheme's formulas read."""
     _input_names: frozenset[str] = attrs.field(init=False, repr=False)
+    _kpi_rounding: tuple[decimal.Context, Decimal] = attrs.field(init=False, repr=False)
+    """The context and quantum that round a KPI score (the fast path of :func:`_round`)."""
     _fired: dict[str, FiredRule] = attrs.field(init=False, repr=False)
     _order: dict[str, int] = attrs.field(init=False, repr=False)
     _points_rules: tuple[CompiledRule, ...] = attrs.field(init=False, repr=False)
@@ -174,6 +176,7 @@ class CompiledScheme:
 
     def __attrs_post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "_kpi_rounding", (rounder(self.rounding.mode), quantum(self.rounding.kpi)))
         set_(self, "_input_names", frozenset(spec.name for spec in self.inputs))
         set_(self, "_fired", {rule.id: rule.record for rule in self.rules})
         set_(self, "_order", {rule.id: i for i, rule in enumerate(self.rules)})
@@ -358,11 +361,23 @@ class CompiledScheme:
         traces: dict[str, Any] | None,
     ) -> ScoreCard:
         mode = self.rounding.mode
+        context, places = self._kpi_rounding
         scores = []
+        weighted_sum = Decimal(0)
         for kpi in self.kpis:
-            raw = _run(kpi.formula, inputs, employee_id, traces)
+            raw = None
+            if traces is None:  # the compiled path; on any failure, the reference path below
+                try:
+                    raw = kpi.formula.fast(inputs)
+                    score = context.quantize(raw, places)
+                except ArithmeticError:
+                    raw = None
+            if raw is None:  # explaining, or locating a failure: this path raises DataError
+                raw = _run(kpi.formula, inputs, employee_id, traces)
+                assert isinstance(raw, Decimal)
+                score = _round(raw, self.rounding.kpi, mode, employee_id, kpi.formula.path)
             assert isinstance(raw, Decimal)
-            score = _round(raw, self.rounding.kpi, mode, employee_id, kpi.formula.path)
+            weighted_sum += kpi.weight * score
             scores.append(KpiScore(kpi.id, kpi.name, kpi.weight, score))
             if traces is not None:
                 traces[kpi.id] = KpiTrace.of(kpi, raw, score, traces.pop(kpi.formula.path or ""))
@@ -375,7 +390,7 @@ class CompiledScheme:
             raw_total = _run(self.total, env, employee_id, traces)
             assert isinstance(raw_total, Decimal)
         else:
-            raw_total = sum((k.weight * k.score for k in scores), Decimal(0))
+            raw_total = weighted_sum
         total = _round(raw_total, self.rounding.total, mode, employee_id, "total")
         base_total = total
         env["base_total"] = base_total
