@@ -34,3 +34,9 @@ def test_example_passes_its_tests(path: Path) -> None:
     report = run_tests(scheme)
     assert report.ok, report.to_text(title=path.name)
     assert report.passed == len(scheme.tests)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_saves_and_loads_unchanged(path: Path) -> None:
+    scheme = pk.load_scheme(path)
+    assert pk.Scheme.from_yaml(scheme.to_yaml()) == scheme

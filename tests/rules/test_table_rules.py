@@ -160,3 +160,12 @@ class TestSetGradeTables:
         assert problem.path == "rules[1].priority" and "'manual' and 'by-rate'" in problem.message
         scheme = compiled(rules.replace("  - id: by-rate\n", "  - id: by-rate\n    priority: 1\n"))
         assert card(scheme, score=99, collection_rate=0.4).grade == "C"
+
+
+class TestRoundTrip:
+    def test_a_scheme_with_tables_points_and_vetoes_saves_and_loads_unchanged(self) -> None:
+        text = BASE + CAP_TABLE + BONUS_TABLE + "  - {id: v, when: score < 1, then: {veto: zero_total}}\n"
+        scheme = pk.Scheme.from_yaml(text + "history: {missing: value, value: 60}\n")
+        for dump, load in ((pk.Scheme.to_yaml, pk.Scheme.from_yaml), (pk.Scheme.to_json, pk.Scheme.from_json)):
+            saved = dump(scheme)
+            assert load(saved) == scheme and dump(load(saved)) == saved
