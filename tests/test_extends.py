@@ -330,13 +330,13 @@ class TestProblems:
         with pytest.raises(pk.SchemeError) as info:
             resolve_file(role)
         assert len(info.value.problems) == 3
-        head = f"scheme 'role' ({role}) has 3 problems:\n1. {tmp_path / 'base.yaml'}:2: extends:"
-        assert str(info.value).startswith(head)
+        head = f"scheme 'role' ({role}) has 3 problems:\n1. {role}:3: extends"
+        assert str(info.value).startswith(head)  # the file's own problems first, then its bases'
         assert all(isinstance(p, pk.SchemeError) and p.scheme_id == "role" for p in info.value.problems)
-        assert [d["message"].split(":")[0] for d in info.value.to_dict()["problems"]] == [
-            "'missing.yaml'",
-            "extends cycle",
-            "expected the name of a scheme file, got 7",
+        assert [(d["source"], d["message"].split(":")[0]) for d in info.value.to_dict()["problems"]] == [
+            (str(role), "extends cycle"),
+            (str(role), "expected the name of a scheme file, got 7"),
+            (str(tmp_path / "base.yaml"), "'missing.yaml'"),
         ]
 
     @pytest.mark.parametrize("value", ["3", "{file: base.yaml}", "null", "''"])

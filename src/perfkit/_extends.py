@@ -77,6 +77,7 @@ import attrs
 
 from perfkit._files import Positions, read_text
 from perfkit.errors import SchemeError
+from perfkit.scheme import FORMAT_VERSION, _parse_path, combine, format_path  # loaded first by perfkit/__init__
 
 __all__ = ["Origin", "Reader", "Resolved", "read_file", "resolve"]
 
@@ -120,7 +121,6 @@ class Resolved:
         A path that is not in the data (a missing field) gets the place of its nearest
         parent that is.
         """
-        from perfkit.scheme import _parse_path  # perfkit.scheme imports this module
 
         loc = path if isinstance(path, tuple) else _parse_path(path)
         while loc:
@@ -163,7 +163,7 @@ def resolve(
     state = _apply(layers, problems)
     if problems:
         scheme_id = data.get("id") if isinstance(data.get("id"), str) else None
-        raise _combine(problems, source=source, scheme_id=scheme_id)
+        raise combine(problems, source=source, scheme_id=scheme_id)
     origins = {(): Origin(source, positions.get(()))}
     for key, node in state.items():
         origins.update({(key, *rel): where for rel, where in node.origins.items()})
@@ -254,7 +254,6 @@ class _Layer:
 
     def problem(self, message: str, path: tuple[Any, ...] = ()) -> SchemeError:
         """A problem at ``path`` in this file, with the line of the path or its parent."""
-        from perfkit.scheme import format_path  # perfkit.scheme imports this module
 
         loc = path
         while loc and loc not in self.positions:
@@ -354,7 +353,6 @@ class _Chain:
         return layers
 
     def _check_version(self, base: _Layer) -> None:
-        from perfkit.scheme import FORMAT_VERSION  # perfkit.scheme imports this module
 
         if "perfkit" not in base.data:
             message = f"a base scheme says its format version too: add 'perfkit: {FORMAT_VERSION}'"
@@ -491,20 +489,3 @@ def _merge_by_id(
             continue
         entries.append(given)
     return _sequence(patch.origins[()], (entry for entry in entries if entry is not None))
-
-
-def _combine(problems: list[SchemeError], *, source: str | None, scheme_id: str | None) -> SchemeError:
-    """One error for several problems, each keeping its own file (unlike ``scheme.combine``)."""
-    located = []
-    for problem in problems:
-        copy_ = problem.located(source=problem.source, line=problem.line)
-        copy_.scheme_id = scheme_id
-        located.append(copy_)
-    if len(located) == 1:
-        return located[0]
-    name = f"scheme {scheme_id!r}" if scheme_id else "the scheme"
-    where = f" ({source})" if source else ""
-    lines = [f"{name}{where} has {len(located)} problems:"]
-    for number, problem in enumerate(located, 1):
-        lines.append(f"{number}. " + str(problem).replace("\n", "\n   "))
-    return SchemeError("\n".join(lines), source=source, scheme_id=scheme_id, problems=tuple(located))
