@@ -1,6 +1,7 @@
 """The public surface is a decision: this test pins it."""
 
 import perfkit
+import perfkit.apportion
 import perfkit.calibration
 import perfkit.rules
 
@@ -32,6 +33,7 @@ class TestExports:
     def test_documented_subpackages(self) -> None:
         assert perfkit.rules.__all__ == ["FUNCTIONS", "Formula"]
         assert perfkit.calibration.__all__ == ["Grade", "GradeScale"]
+        assert perfkit.apportion.__all__ == ["Method", "apportion", "split_amount"]
 
     def test_package_is_typed(self) -> None:
         from importlib import resources
