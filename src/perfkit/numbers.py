@@ -51,10 +51,6 @@ class RoundingMode(str, Enum):
     FLOOR = "floor"
     """Toward -infinity."""
 
-    @property
-    def decimal_rounding(self) -> str:
-        return _DECIMAL_ROUNDING[self]
-
 
 _DECIMAL_ROUNDING = {
     RoundingMode.HALF_UP: decimal.ROUND_HALF_UP,

@@ -638,11 +638,12 @@ def _employee_id(row: Mapping[str, Any], index: int) -> str:
         raise DataError("the row has no employee_id", column=EMPLOYEE_ID, row=index)
     if isinstance(raw, str):
         return raw.strip()
-    if isinstance(raw, numbers.Integral) and not isinstance(raw, bool):
-        return str(int(raw))
-    if isinstance(raw, (numbers.Real, Decimal)) and not isinstance(raw, bool):
+    if isinstance(raw, (numbers.Real, Decimal)):
         # a numeric id column with a blank cell is float in pandas: 1001.0 is employee 1001
-        number = raw if isinstance(raw, Decimal) else Decimal(repr(float(raw)))
+        try:
+            number = to_decimal(raw)  # refuses booleans, NaN and infinities
+        except ValueError:
+            number = Decimal("NaN")
         if number.is_finite() and number == number.to_integral_value():
             return str(int(number))
     raise DataError(f"an employee id is text or a whole number, got {raw!r}", column=EMPLOYEE_ID, row=index)
