@@ -286,7 +286,7 @@ class TestFriendlyReading:
     def test_calibration_distribution_must_sum_to_100_percent(self) -> None:
         (problem,) = problems_of(MINIMAL + "calibration: {group_by: department, distribution: {A: 30%, B: 60%}}\n")
         assert problem.path == "calibration.distribution"
-        assert problem.message == "the distribution shares must sum to exactly 100%, but they sum to 90% (A 30%, B 60%)"
+        assert problem.message == "the target shares cover every grade but add up to 90%, not 100%"
 
     def test_an_operation_that_fails_on_every_row_is_refused_when_checked(self) -> None:
         (problem,) = problems_of(MINIMAL.replace("score: x}", "score: x / (2 - 2)}"))

@@ -5,7 +5,9 @@ Every error perfkit raises is a :class:`PerfkitError`. The tree::
     PerfkitError                 base class; never raised itself
     ├── SchemeError (ValueError) a scheme (file or object) is malformed or inconsistent
     │   └── FormulaError         a formula does not parse, check, or fold
-    └── DataError (ValueError)   an input row is bad, or a formula fails on it
+    ├── DataError (ValueError)   an input row is bad, or a formula fails on it
+    ├── CalibrationError (ValueError)  a calibration policy, pool or override cannot be met
+    └── AuditError (ValueError)  an audit log was edited, reordered or cut
 
 Each error names what to fix: the file and field path for a scheme, the formula text with
 line, column and a caret, the employee id and column for data. Each one is also available
@@ -19,7 +21,7 @@ from typing import Any
 
 from perfkit._text import display_width
 
-__all__ = ["DataError", "FormulaError", "PerfkitError", "SchemeError"]
+__all__ = ["AuditError", "CalibrationError", "DataError", "FormulaError", "PerfkitError", "SchemeError"]
 
 
 class PerfkitError(Exception):
@@ -226,3 +228,66 @@ class DataError(PerfkitError, ValueError):
             "path": self.path,
             "formula": self.formula,
         }
+
+
+class CalibrationError(PerfkitError, ValueError):
+    """A calibration cannot go ahead: a bad policy, an impossible pool, a bad override.
+
+    ``pool`` names the calibration pool, ``employee_id`` the person and ``grade`` the grade
+    involved, when there is one; ``constraints`` lists, in words, the quotas and per-person
+    limits that conflict (for an allocation that does not exist).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        pool: str | None = None,
+        employee_id: str | None = None,
+        grade: str | None = None,
+        constraints: tuple[str, ...] = (),
+        problems: tuple[PerfkitError, ...] = (),
+    ) -> None:
+        super().__init__(message, problems=problems)
+        self.pool = pool
+        self.employee_id = employee_id
+        self.grade = grade
+        self.constraints = constraints
+
+    def __str__(self) -> str:
+        where = []
+        if self.pool is not None:
+            where.append(f"pool {self.pool!r}")
+        if self.employee_id is not None:
+            where.append(f"employee {self.employee_id!r}")
+        text = f"{', '.join(where)}: {self.message}" if where else self.message
+        if self.constraints and not self._problems:
+            text += "".join(f"\n    - {c}" for c in self.constraints)
+        return text
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "pool": self.pool,
+            "employee_id": self.employee_id,
+            "grade": self.grade,
+            "constraints": list(self.constraints) or None,
+        }
+
+
+class AuditError(PerfkitError, ValueError):
+    """An audit log does not verify: an event was edited, removed, reordered or forged.
+
+    ``seq`` is the position (0-based) of the first event that fails, ``event_hash`` the hash
+    that event claims.
+    """
+
+    def __init__(self, message: str, *, seq: int | None = None, event_hash: str | None = None) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.event_hash = event_hash
+
+    def __str__(self) -> str:
+        return f"event {self.seq}: {self.message}" if self.seq is not None else self.message
+
+    def _fields(self) -> dict[str, Any]:
+        return {"seq": self.seq, "event_hash": self.event_hash}

@@ -46,6 +46,7 @@ __all__ = [
     "HistoryPolicy",
     "InputSpec",
     "KPI",
+    "QuotaRange",
     "Rounding",
     "Rule",
     "RuleAction",
@@ -276,11 +277,52 @@ class GradeBand(_Model):
     description: str | None = None
 
 
-class Calibration(_Model):
-    """Calibration settings (read and checked; used by the calibration stage)."""
+class QuotaRange(_Model):
+    """A share of a pool a grade (or group of grades) must stay within: ``{min: 5%, max: 15%}``."""
 
+    min: Weight | None = None
+    max: Weight | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuotaRange:
+        if self.min is None and self.max is None:
+            raise ValueError("a quota range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({format_weight(self.min)}) is more than max ({format_weight(self.max)})")
+        return self
+
+
+class Calibration(_Model):
+    """A calibration policy: how scores become grades that are comparable across managers.
+
+    See ``docs/calibration.md``. Checked against the scheme's grades when the scheme is
+    compiled; run by :func:`perfkit.calibration.calibrate`.
+    """
+
+    mode: Literal["absolute", "relative", "hybrid"] = "hybrid"
+    """``absolute``: grades from the bands (and rules) only; quotas are reported, never applied.
+    ``relative``: grades by rank within each pool, to the quotas (every grade needs a target).
+    ``hybrid``: grades from the bands, then the fewest grade steps that meet the quotas."""
     group_by: str | tuple[str, ...] | None = None
-    distribution: dict[str, Weight] | None = None
+    """The column(s) that define calibration pools (``department``); no value: one pool."""
+    distribution: dict[str, Weight | QuotaRange] | None = None
+    """Quotas per grade or group of grades (``S+A``): a target share (``10%``) or a range
+    (``{max: 30%}``)."""
+    apportionment: Literal["largest_remainder", "sainte_lague", "dhondt"] = "largest_remainder"
+    """How target shares become head counts that sum to the pool size."""
+    min_pool_size: Annotated[int, Field(ge=1)] | None = None
+    """A pool with fewer people merges into its parent unit's pool (needs an org roster)."""
+    nested: str | None = None
+    """A column naming sub-pools (``team``) inside each pool; their quotas are met too, within
+    a head of their proportional share, solved together with the pool's."""
+    ties: Literal["overflow", "underfill", "escalate"] = "escalate"
+    """People tied at a quota cut: all get the better grade, all the worse, or the session decides."""
+    tie_keys: tuple[Identifier, ...] = ()
+    """Secondary keys (KPI ids, inputs or row columns; higher is better) that order tied totals."""
+    enforcement: Literal["warn", "enforce"] = "warn"
+    """At finalisation: report quotas that are not met (``warn``) or refuse to finalise (``enforce``)."""
+    boundary_margin: Number = Decimal(1)
+    """People whose total is within this of a band edge or a quota cut are boundary cases."""
 
 
 class HistoryPolicy(_Model):

@@ -32,13 +32,12 @@ class GradeScale:
 
     grades: tuple[Grade, ...]
     _rank: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+    names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    """The grade names, best first."""
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_rank", {g.name: i for i, g in enumerate(self.grades)})
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(g.name for g in self.grades)
+        object.__setattr__(self, "names", tuple(g.name for g in self.grades))
 
     def __contains__(self, name: object) -> bool:
         return name in self._rank

@@ -510,12 +510,13 @@ def _check_coverage(
 
 
 def _check_calibration(scheme: Scheme, scale: GradeScale, problems: _Problems) -> None:
-    if scheme.calibration is None or not scheme.calibration.distribution:
+    if scheme.calibration is None:
         return
-    distribution = scheme.calibration.distribution
-    for grade in distribution:
-        if grade not in scale:
-            _unknown_grade(problems, grade, scale, f"calibration.distribution.{grade}")
-    _, message = check_weights(list(distribution.items()), what="distribution shares")
-    if message:
-        problems.add(message, "calibration.distribution")
+    from perfkit.calibration.policy import compile_policy
+
+    try:
+        compile_policy(scheme.calibration, scale)
+    except SchemeError as exc:
+        for problem in exc.problems:
+            assert isinstance(problem, SchemeError)
+            problems.add(problem.message, problem.path or "calibration")
