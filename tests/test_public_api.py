@@ -2,13 +2,17 @@
 
 import perfkit
 import perfkit.apportion
+import perfkit.audit
 import perfkit.calibration
+import perfkit.org
 import perfkit.rules
 
 
 class TestExports:
     def test_root_all_is_pinned(self) -> None:
         assert perfkit.__all__ == [
+            "AuditError",
+            "CalibrationError",
             "CompiledScheme",
             "DataError",
             "Evaluation",
@@ -19,6 +23,7 @@ class TestExports:
             "SchemeError",
             "ScoreCard",
             "__version__",
+            "calibrate",
             "evaluate",
             "example_path",
             "load_scheme",
@@ -32,7 +37,47 @@ class TestExports:
 
     def test_documented_subpackages(self) -> None:
         assert perfkit.rules.__all__ == ["FUNCTIONS", "Formula"]
-        assert perfkit.calibration.__all__ == ["Grade", "GradeScale"]
+        assert perfkit.calibration.__all__ == [
+            "AdverseImpact",
+            "Allocation",
+            "BonusLine",
+            "BonusResult",
+            "BoundaryCase",
+            "CalibratedGrade",
+            "CalibrationResult",
+            "CalibrationSession",
+            "Distribution",
+            "Grade",
+            "GradeScale",
+            "Limit",
+            "NineBox",
+            "Override",
+            "Placement",
+            "Policy",
+            "PoolResult",
+            "Quota",
+            "QuotaStatus",
+            "RaterEffects",
+            "RaterReport",
+            "Rating",
+            "Standardized",
+            "TieCut",
+            "adverse_impact",
+            "allocate",
+            "bonuses",
+            "compile_policy",
+            "grade_distribution",
+            "load_policy",
+            "nine_box",
+            "pool_bonuses",
+            "quota_status",
+            "rater_effects",
+            "rater_report",
+            "ratings_from_evaluation",
+            "standardize",
+        ]
+        assert perfkit.org.__all__ == ["Employee", "OrgUnit", "Roster"]
+        assert perfkit.audit.__all__ == ["FORMAT", "FORMAT_VERSION", "AuditLog", "Event", "genesis_hash", "verify"]
         assert perfkit.apportion.__all__ == ["Method", "apportion", "split_amount"]
 
     def test_package_is_typed(self) -> None:

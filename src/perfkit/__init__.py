@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from perfkit.errors import DataError, FormulaError, PerfkitError, SchemeError
+from perfkit.calibration.distribution import allocate as calibrate
+from perfkit.errors import AuditError, CalibrationError, DataError, FormulaError, PerfkitError, SchemeError
 from perfkit.rules.engine import CompiledScheme
 from perfkit.rules.explain import Explanation
 from perfkit.rules.scorecard import Evaluation, ScoreCard
@@ -25,6 +26,8 @@ from perfkit.scheme import Scheme, load_scheme, validate_scheme
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditError",
+    "CalibrationError",
     "CompiledScheme",
     "DataError",
     "Evaluation",
@@ -35,6 +38,7 @@ __all__ = [
     "SchemeError",
     "ScoreCard",
     "__version__",
+    "calibrate",
     "evaluate",
     "example_path",
     "load_scheme",

@@ -5,6 +5,7 @@
     perfkit score SCHEME DATA [--format F]     score a CSV / JSON / JSONL file
     perfkit explain SCHEME DATA EMPLOYEE_ID    how one employee's grade came about
     perfkit test SCHEME...                     run the worked examples (tests:) of schemes
+    perfkit calibrate SCHEME DATA              grades per calibration pool, before and after
     perfkit schema                             the JSON Schema of the scheme format
 
 Exit codes: 0 success, 1 problems in the scheme or the data, 2 bad command-line usage.
@@ -99,6 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--format", choices=("text", "json"), default="text")
     test.set_defaults(run=_test)
 
+    calibrate = commands.add_parser(
+        "calibrate", help="run a calibration policy over scored results and show the distribution before and after"
+    )
+    calibrate.add_argument("scheme", metavar="SCHEME")
+    calibrate.add_argument("data", metavar="DATA")
+    calibrate.add_argument(
+        "--policy", metavar="POLICY", help="a policy file (YAML/JSON); default: the scheme's calibration section"
+    )
+    calibrate.add_argument("--roster", metavar="EMPLOYEES", help="org roster: employees (CSV/JSON/JSONL)")
+    calibrate.add_argument("--units", metavar="UNITS", help="org roster: units with their parents (CSV/JSON/JSONL)")
+    calibrate.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    calibrate.set_defaults(run=_calibrate)
+
     schema = commands.add_parser("schema", help="print the JSON Schema of the scheme format")
     schema.set_defaults(run=_schema)
     return parser
@@ -184,6 +198,63 @@ def _test(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2), file=out)
     return 1 if failed else 0
+
+
+def _calibrate(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.calibration.distribution import allocate
+    from perfkit.calibration.policy import load_policy
+    from perfkit.org import Roster
+
+    scheme, rows = _load(args)
+    compiled = scheme.compile()
+    result = compiled.evaluate(rows)
+    policy = load_policy(args.policy, compiled.scale) if args.policy else None
+    if args.units and not args.roster:
+        raise DataError("--units needs --roster (the employees of the org roster)")
+    roster = Roster.read(args.roster, args.units) if args.roster else None
+    allocation = allocate(result, policy, roster=roster)
+    if args.format == "json":
+        data = {
+            "scheme": scheme.id,
+            "ok": allocation.ok,
+            "pools": [
+                {
+                    "pool": pool.key,
+                    "size": pool.size,
+                    "merged_from": list(pool.merged_from),
+                    "quotas": [{"quota": q.key, "low": q.low, "high": q.high, "count": q.count, "ok": q.ok} for q in pool.quotas],
+                }
+                for pool in allocation.pools
+            ],
+            "ties": [
+                {"pool": t.pool, "employees": list(t.employee_ids), "total": str(t.total), "resolved": t.resolved}
+                for t in allocation.ties
+            ],
+            "people": allocation.to_records(),
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2), file=out)
+    elif args.format == "csv":
+        records = allocation.to_records()
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["employee_id"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        out.write(buffer.getvalue())
+    else:
+        print(allocation.to_text(), file=out)
+        before = allocation.distribution({p.employee_id: p.rule_grade for p in allocation})
+        after = allocation.distribution()
+        names = list(after)
+        print(f"\nall pools: {len(allocation)} people", file=out)
+        print("  grade   " + "".join(f"{n:>6}" for n in names), file=out)
+        print("  before  " + "".join(f"{before[n]:>6}" for n in names), file=out)
+        print("  after   " + "".join(f"{after[n]:>6}" for n in names), file=out)
+        escalated = [t for t in allocation.ties if t.resolved is None]
+        if escalated:
+            print(f"\n{len(escalated)} tie(s) at a quota cut left for the calibration session:", file=out)
+            for tie in escalated:
+                print(f"  pool {tie.pool}: {', '.join(tie.employee_ids)} at {tie.total} ({'/'.join(tie.grades)})", file=out)
+    return 0
 
 
 def _schema(args: argparse.Namespace, out: TextIO) -> int:

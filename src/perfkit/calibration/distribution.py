@@ -393,18 +393,28 @@ def _placements(pool: Pool, grades: Mapping[str, str], policy: Policy) -> list[P
         if previous is not None and grades[previous.employee_id] != grades[member.employee_id]:
             cuts.append((grades[previous.employee_id], grades[member.employee_id], previous.total))
         previous = member
-    edges = [(g.name, g.min_score, g.min_score - margin, g.min_score + margin) for g in scale.grades[:-1] if g.min_score is not None]
-    near_cuts = [(better, worse, at, at - margin, at + margin) for better, worse, at in cuts] if policy.mode != "absolute" else []
+    # Reasons are built by concatenation: formatting a Decimal with an f-string is slow.
+    edges = [
+        (g.min_score - margin, g.min_score + margin, f" is within {margin} of the {g.name} band edge ({g.min_score})")
+        for g in scale.grades[:-1]
+        if g.min_score is not None
+    ]
+    near_cuts = [
+        (at - margin, at + margin, (better, worse), f" is within {margin} of the {better}/{worse} cut ({at})")
+        for better, worse, at in cuts
+    ]
+    if policy.mode == "absolute":
+        near_cuts = []
     placements = []
     for member in pool.members:
         reasons = []
         total = member.total
-        for name, edge, low, high in edges:
+        for low, high, text in edges:
             if low <= total <= high:
-                reasons.append(f"total {total} is within {margin} of the {name} band edge ({edge})")
-        for better, worse, at, low, high in near_cuts:
-            if low <= total <= high and grades[member.employee_id] in (better, worse):
-                reasons.append(f"total {total} is within {margin} of the {better}/{worse} cut ({at})")
+                reasons.append("total " + str(total) + text)
+        for low, high, pair, text in near_cuts:
+            if low <= total <= high and grades[member.employee_id] in pair:
+                reasons.append("total " + str(total) + text)
         placements.append(
             Placement(
                 employee_id=member.employee_id,
@@ -415,7 +425,7 @@ def _placements(pool: Pool, grades: Mapping[str, str], policy: Policy) -> list[P
                 allowed=member.allowed,
                 limits=member.limits,
                 proposed=grades[member.employee_id],
-                boundary=tuple(dict.fromkeys(reasons)),
+                boundary=tuple(dict.fromkeys(reasons)) if len(reasons) > 1 else tuple(reasons),
             )
         )
     return placements

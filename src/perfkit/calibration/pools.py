@@ -116,9 +116,13 @@ def build_pools(members: Iterable[Member], policy: Policy, *, roster: Roster | N
         _merge_small(groups, merged, policy, roster)
     pools = []
     for key in sorted(groups):
-        ordered = sorted(groups[key], key=_rank_key)
+        ordered = sorted(groups[key], key=_rank_key if policy.tie_keys else _total_key)
         pools.append(Pool(key=key, members=tuple(ordered), merged_from=tuple(sorted(merged[key]))))
     return pools
+
+
+def _total_key(member: Member) -> tuple[Decimal, str]:
+    return -member.total, member.employee_id
 
 
 def _rank_key(member: Member) -> tuple[tuple[Decimal, ...], str]:
