@@ -109,3 +109,57 @@ class TestExplainAndSchema:
     def test_no_command_prints_help(self) -> None:
         code, out = run()
         assert code == 2 and "validate" in out
+
+
+class TestCalibrate:
+    """`perfkit calibrate`: the distribution per pool before and after, in three formats."""
+
+    def test_table_shows_each_pool_and_the_totals_before_and_after(self) -> None:
+        code, out = run("calibrate", str(SCHEME), str(DATA))
+        assert code == 0
+        assert "pool 华东: 4 people" in out and "pool 华南: 4 people" in out
+        before = next(line for line in out.splitlines()[::-1] if line.strip().startswith("before")).split()[1:]
+        after = next(line for line in out.splitlines()[::-1] if line.strip().startswith("after")).split()[1:]
+        assert sum(map(int, before)) == sum(map(int, after)) == 12
+
+    def test_json_matches_the_python_api(self) -> None:
+        code, out = run("calibrate", str(SCHEME), str(DATA), "--format", "json")
+        assert code == 0
+        data = json.loads(out)
+        expected = pk.calibrate(pk.evaluate(SCHEME, pk.io.rows.read_rows(DATA)))
+        assert {p["employee_id"]: p["proposed"] for p in data["people"]} == expected.grades()
+        assert [pool["pool"] for pool in data["pools"]] == [pool.key for pool in expected.pools]
+        assert data["ok"] is expected.ok
+
+    def test_csv_has_one_row_per_person(self) -> None:
+        code, out = run("calibrate", str(SCHEME), str(DATA), "--format", "csv")
+        assert code == 0
+        lines = out.strip().splitlines()
+        assert lines[0].startswith("employee_id,pool,total,rule_grade,proposed")
+        assert len(lines) == 13
+
+    def test_policy_file_and_roster_merge_small_pools(self, tmp_path: Path) -> None:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text("mode: hybrid\ngroup_by: department\nmin_pool_size: 5\ndistribution: {S+A: {max: 30%}}\n", encoding="utf-8")
+        employees = tmp_path / "employees.csv"
+        rows = pk.io.rows.read_rows(DATA)
+        employees.write_text("id,unit\n" + "".join(f"{r['employee_id']},{r['department']}\n" for r in rows), encoding="utf-8")
+        units = tmp_path / "units.csv"
+        units.write_text("id,parent\n华东,销售中心\n华北,销售中心\n华南,销售中心\n销售中心,\n", encoding="utf-8")
+        code, out = run(
+            "calibrate", str(SCHEME), str(DATA), "--policy", str(policy), "--roster", str(employees), "--units", str(units)
+        )
+        assert code == 0, out
+        assert "pool 销售中心: 12 people (merged: 华东, 华北, 华南)" in out
+        assert "S+A at most 30%: 3 (allowed 0–3) ok" in out
+
+    def test_a_bad_policy_is_reported_with_its_file(self, tmp_path: Path) -> None:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text("distribution: {S: 60%, Q: 50%}\n", encoding="utf-8")
+        code, out = run("calibrate", str(SCHEME), str(DATA), "--policy", str(policy))
+        assert code == 1
+        assert str(policy) in out and "unknown grade 'Q'" in out
+
+    def test_units_without_roster_is_an_error(self, tmp_path: Path) -> None:
+        code, out = run("calibrate", str(SCHEME), str(DATA), "--units", str(tmp_path / "u.csv"))
+        assert code == 1 and "--units needs --roster" in out

@@ -25,7 +25,7 @@ factor) is reported at once in one :class:`~perfkit.errors.CalibrationError`.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -36,8 +36,9 @@ from perfkit.apportion import apportion
 from perfkit.calibration.scale import GradeScale
 from perfkit.errors import CalibrationError
 from perfkit.numbers import RoundingMode, exact_sum, plain_text, quantize, shift, to_decimal
+from perfkit.rules.scorecard import ScoreCard
 
-__all__ = ["BonusLine", "BonusResult", "bonuses", "pool_bonuses"]
+__all__ = ["BonusLine", "BonusResult", "bonuses", "ineligible_for", "pool_bonuses"]
 
 _EXACT = decimal.Context(prec=100_000, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
 
@@ -439,3 +440,18 @@ def _money(value: Decimal) -> str:
 def _pad(text: str, width: int, *, right: bool = False) -> str:
     fill = " " * (width - display_width(text))
     return fill + text if right else text + fill
+
+
+def ineligible_for(cards: Iterable[ScoreCard], what: str = "bonus") -> dict[str, str]:
+    """Who a rule made ineligible for ``what`` (``bonus``, ``promotion``), and why.
+
+    Reads each score card's fired rules (``veto: {ineligible: [bonus]}``): the reason is the
+    rule's ``reason`` when it has one, else its id. Pass the result as ``ineligible=`` to
+    :func:`bonuses` or :func:`pool_bonuses`.
+    """
+    found: dict[str, str] = {}
+    for card in cards:
+        reasons = [rule.reason or rule.id for rule in card.fired if what in rule.ineligible]
+        if reasons:
+            found[card.employee_id] = "; ".join(reasons)
+    return dict(sorted(found.items()))
