@@ -4,7 +4,9 @@ import perfkit
 import perfkit.apportion
 import perfkit.audit
 import perfkit.calibration
+import perfkit.metrics
 import perfkit.org
+import perfkit.periods
 import perfkit.rules
 
 
@@ -77,6 +79,24 @@ class TestExports:
             "standardize",
         ]
         assert perfkit.org.__all__ == ["Employee", "OrgUnit", "Roster"]
+        assert perfkit.periods.__all__ == ["Calendar", "Period", "PeriodKind", "parse_period", "require_aware"]
+        assert perfkit.metrics.__all__ == [
+            "Attribution",
+            "Contribution",
+            "MetricDefinitions",
+            "MetricResults",
+            "MetricValue",
+            "RecordStore",
+            "Reconciliation",
+            "SourceRecord",
+            "attribute",
+            "compute",
+            "correction",
+            "load_metrics",
+            "manual_entry",
+            "reconcile",
+            "validate_metrics",
+        ]
         assert perfkit.audit.__all__ == ["FORMAT", "FORMAT_VERSION", "AuditLog", "Event", "genesis_hash", "verify"]
         assert perfkit.apportion.__all__ == ["Method", "apportion", "split_amount"]
 
