@@ -26,8 +26,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     PrivateAttr,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -139,6 +141,10 @@ class InputSpec(_Model):
     """Value used when a row leaves the input empty; without one, an empty input is bad data."""
     source: str | None = None
     """Where the number comes from (``crm``, ``erp``, ``helpdesk``...); informational."""
+    metric: Identifier | None = None
+    """The id of the metric definition the input is computed from (``revenue``), when the
+    scheme is scored from source records (:func:`perfkit.metrics.evaluate_records`); rows
+    scored directly still give the input as a column."""
     description: str | None = None
 
 
@@ -292,6 +298,51 @@ class QuotaRange(_Model):
         return self
 
 
+def _quota_value(value: Any) -> Decimal | QuotaRange:
+    """``10%`` (a target share) or ``{min: 5%, max: 15%}`` (a range); one clear message either way."""
+    if isinstance(value, QuotaRange):
+        return value
+    if isinstance(value, Mapping):
+        unknown = sorted(str(k) for k in value if k not in ("min", "max"))
+        if unknown:
+            raise ValueError(f"a quota range has min and max only, not {', '.join(unknown)}")
+        bounds = {k: parse_weight(v) for k, v in value.items() if v is not None}
+        if not bounds:
+            raise ValueError("a quota range needs min, max or both")
+        low, high = bounds.get("min"), bounds.get("max")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min ({format_weight(low)}) is more than max ({format_weight(high)})")
+        return QuotaRange(min=low, max=high)
+    return parse_weight(value)
+
+
+def _dump_quota(value: Decimal | QuotaRange) -> Any:
+    if isinstance(value, QuotaRange):
+        return {k: format_weight(v) for k, v in (("min", value.min), ("max", value.max)) if v is not None}
+    return format_weight(value)
+
+
+_SHARE_SCHEMA = {"anyOf": [{"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"}, {"type": "number"}]}
+QuotaValue = Annotated[
+    Decimal | QuotaRange,
+    PlainValidator(_quota_value),
+    PlainSerializer(_dump_quota),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                _SHARE_SCHEMA,
+                {
+                    "type": "object",
+                    "properties": {"min": _SHARE_SCHEMA, "max": _SHARE_SCHEMA},
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+"""A quota: a target share (``10%``) or a range of shares (``{min: 5%, max: 15%}``)."""
+
+
 class Calibration(_Model):
     """A calibration policy: how scores become grades that are comparable across managers.
 
@@ -305,7 +356,7 @@ class Calibration(_Model):
     ``hybrid``: grades from the bands, then the fewest grade steps that meet the quotas."""
     group_by: str | tuple[str, ...] | None = None
     """The column(s) that define calibration pools (``department``); no value: one pool."""
-    distribution: dict[str, Weight | QuotaRange] | None = None
+    distribution: dict[str, QuotaValue] | None = None
     """Quotas per grade or group of grades (``S+A``): a target share (``10%``) or a range
     (``{max: 30%}``)."""
     apportionment: Literal["largest_remainder", "sainte_lague", "dhondt"] = "largest_remainder"

@@ -68,6 +68,8 @@ def allocate(
     for pool in build_pools(members, policy, roster=roster):
         grades = _allocate_pool(pool, policy)
         pool_ties = _resolve_ties(pool, grades, policy)
+        if any(t.before for t in pool_ties):
+            _repair_inversions(pool, grades, policy)
         ties.extend(pool_ties)
         placements.extend(_placements(pool, grades, policy))
         results.append(_status(pool, grades, policy, pool_ties))
@@ -200,27 +202,33 @@ def _status_of_ok(pool: Pool, grades: Mapping[str, str], policy: Policy) -> bool
 def _units(pool: Pool, start: Mapping[str, str], grades: int, by_start: bool) -> list[tuple[list[Member], int]]:
     """Flow sources: runs of people without limits, and each limited person alone.
 
-    A run is consecutive (in its sub-pool's order) people with every grade allowed (and, when
-    ``by_start``, the same starting grade); its order weight is that of its best member.
+    A run is people next to each other in the pool's score order, with every grade allowed,
+    in the same sub-pool (and, when ``by_start``, with the same starting grade); its order
+    weight is that of its best member. Because a run never reaches past anyone else, every
+    unit's weight sits in score order with everyone else's, which is what makes the flow's
+    answer free of fixable inversions.
     """
-    position = {m.employee_id: i for i, m in enumerate(pool.members)}
     size = len(pool.members)
     units: list[tuple[list[Member], int]] = []
-    current: dict[str | None, list[Member]] = {}
-    for member in pool.members:
-        sub = member.subpool
-        run = current.get(sub)
+    run: list[Member] = []
+    run_weight = 0
+    for position, member in enumerate(pool.members):
         free = len(member.allowed) == grades
-        if run and (not free or (by_start and start[run[0].employee_id] != start[member.employee_id])):
-            units.append((run, size - position[run[0].employee_id]))
-            run = current[sub] = []
+        if run and (
+            not free
+            or member.subpool != run[0].subpool
+            or (by_start and start[run[0].employee_id] != start[member.employee_id])
+        ):
+            units.append((run, run_weight))
+            run = []
         if not free:
-            units.append(([member], size - position[member.employee_id]))
+            units.append(([member], size - position))
             continue
-        current.setdefault(sub, []).append(member)
-    for run in current.values():
-        if run:
-            units.append((run, size - position[run[0].employee_id]))
+        if not run:
+            run_weight = size - position
+        run.append(member)
+    if run:
+        units.append((run, run_weight))
     return units
 
 
@@ -378,6 +386,27 @@ def _resolve_ties(pool: Pool, grades: dict[str, str], policy: Policy) -> list[Ti
     return cuts
 
 
+def _repair_inversions(pool: Pool, grades: dict[str, str], policy: Policy) -> None:
+    """Swap grades where a tie resolution left a better score below a worse one that could swap.
+
+    Moving a whole tie group to one grade can leave one of them below someone with a lower
+    score whose limits kept them apart before. A swap keeps every head count (within a
+    sub-pool), so the quotas still hold; repeat until no such pair is left.
+    """
+    rank = policy.scale.rank
+    changed = True
+    while changed:
+        changed = False
+        for i, high in enumerate(pool.members):
+            for low in pool.members[i + 1 :]:
+                if low.subpool != high.subpool or low.order >= high.order:
+                    continue
+                a, b = grades[high.employee_id], grades[low.employee_id]
+                if rank(a) > rank(b) and b in high.allowed and a in low.allowed:
+                    grades[high.employee_id], grades[low.employee_id] = b, a
+                    changed = True
+
+
 # -- results ---------------------------------------------------------------------------------
 
 
@@ -446,15 +475,16 @@ def _status_of(
     policy: Policy,
     ties: Iterable[TieCut],
 ) -> PoolResult:
-    moves = _tie_slack(ties, grades)
-    statuses = _quota_statuses(policy, [grades[m] for m in members], policy.bounds(len(members)), moves)
+    moves = _tie_moves(ties, grades)
+    statuses = _quota_statuses(policy, [grades[m] for m in members], policy.bounds(len(members)), moves.values())
     sub_results = []
     if policy.nested is not None:
+        singles = tuple(q for q in policy.quotas if len(q.grades) == 1)
         for sub in sorted({subs[m] for m in members}, key=str):
-            inside = [grades[m] for m in members if subs[m] == sub]
+            inside = [m for m in members if subs[m] == sub]
             relaxed = policy.relaxed_bounds(len(inside))
-            singles = tuple(q for q in policy.quotas if len(q.grades) == 1)
-            sub_results.append((str(sub), _quota_statuses(policy, inside, relaxed, [], singles)))
+            sub_moves = [moves[m] for m in inside if m in moves]
+            sub_results.append((str(sub), _quota_statuses(policy, [grades[m] for m in inside], relaxed, sub_moves, singles)))
     return PoolResult(
         key=key,
         members=tuple(sorted(members)),
@@ -464,13 +494,15 @@ def _status_of(
     )
 
 
-def _tie_slack(ties: Iterable[TieCut], grades: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(from, to) grades of each person a recorded tie resolution moved and who is still there."""
-    moves: list[tuple[str, str]] = []
+def _tie_moves(ties: Iterable[TieCut], grades: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Employee id → (from, to) grades, for each person a recorded tie resolution moved who is still there."""
+    moves: dict[str, tuple[str, str]] = {}
     for tie in ties:
         if tie.resolved is None:
             continue
-        moves.extend((before, tie.resolved) for eid, before in tie.before if grades.get(eid) == tie.resolved)
+        for eid, before in tie.before:
+            if grades.get(eid) == tie.resolved:
+                moves[eid] = (before, tie.resolved)
     return moves
 
 
@@ -478,10 +510,11 @@ def _quota_statuses(
     policy: Policy,
     grades: list[str],
     bounds: Bounds,
-    moves: list[tuple[str, str]],
+    moves: Iterable[tuple[str, str]],
     quotas: Iterable[Any] | None = None,
 ) -> tuple[QuotaStatus, ...]:
     statuses = []
+    moves = list(moves)
     for quota in policy.quotas if quotas is None else quotas:
         if quota.key not in bounds:
             continue

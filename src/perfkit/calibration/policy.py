@@ -99,16 +99,24 @@ class Policy:
 
     def _compute_bounds(self, size: int) -> dict[str, tuple[int, int]]:
         result: dict[str, tuple[int, int]] = {}
-        targets = {q.key: q.target for q in self.quotas if q.target is not None}
-        if targets and size:
-            rest = 1 - sum(targets.values(), Decimal(0))
-            shares: dict[str, Decimal] = dict(targets)
+        targets = [q for q in self.quotas if q.target is not None]
+
+        def share_out(count: int, parts: list[Quota], whole: Decimal) -> None:
+            # Targets inside one target (or the whole pool) are apportioned together, with
+            # what they leave over as one more share; then each is shared among its own.
+            shares: dict[str, Decimal] = {q.key: q.target for q in parts if q.target is not None}
+            rest = whole - sum(shares.values(), Decimal(0))
             if rest > 0:
                 shares[_REST] = rest
-            counts = apportion(size, shares, method=self.apportionment)
-            result.update((key, (counts[key], counts[key])) for key in targets)
-        elif targets:
-            result.update((key, (0, 0)) for key in targets)
+            counts = apportion(count, shares, method=self.apportionment) if count and any(shares.values()) else {}
+            for quota in parts:
+                heads = counts.get(quota.key, 0)
+                result[quota.key] = (heads, heads)
+                inner = [t for t in targets if _parent(t, targets) is quota]
+                if inner and quota.target is not None:
+                    share_out(heads, inner, quota.target)
+
+        share_out(size, [t for t in targets if _parent(t, targets) is None], Decimal(1))
         for q in self.quotas:
             if q.target is None:
                 low = 0 if q.min is None else math.ceil(q.min * size)
@@ -135,6 +143,13 @@ class Policy:
 
 
 _REST = "\x00rest"
+
+
+def _parent(quota: Quota, among: list[Quota]) -> Quota | None:
+    """The smallest quota in ``among`` that strictly contains ``quota`` (keys are laminar)."""
+    mine = set(quota.grades)
+    containing = [q for q in among if mine < set(q.grades)]
+    return min(containing, key=lambda q: len(q.grades)) if containing else None
 
 
 def compile_policy(declaration: Calibration, scale: GradeScale, *, path: str = "calibration") -> Policy:
@@ -207,8 +222,10 @@ def load_policy(source: str | Path | Mapping[str, Any], scale: GradeScale) -> Po
     try:
         declaration = Calibration.model_validate(data)
     except ValidationError as exc:
+        from perfkit.scheme import _translate
+
         problems = tuple(
-            SchemeError(error["msg"], path=".".join(str(p) for p in error["loc"]) or None, source=where)
+            _translate({**error, "loc": ("calibration", *error["loc"])}).located(source=where, line=None)
             for error in exc.errors()
         )
         if len(problems) == 1:
@@ -261,15 +278,24 @@ def _check_laminar(quotas: list[Quota], path: str, problems: list[SchemeError]) 
 
 def _check_sums(quotas: list[Quota], scale: GradeScale, path: str, problems: list[SchemeError]) -> None:
     targets = [q for q in quotas if q.target is not None]
-    total = sum((q.target for q in targets if q.target is not None), Decimal(0))
-    if total > 1:
-        problems.append(SchemeError(f"the target shares add up to {format_weight(total)}, more than 100%", path=path))
-    covered = {g for q in targets for g in q.grades}
-    if targets and covered == set(scale.names) and total != 1:
-        problems.append(
-            SchemeError(f"the target shares cover every grade but add up to {format_weight(total)}, not 100%", path=path)
-        )
-        return
+    # Targets nest like the keys: those at the top share the pool, those inside a target share it.
+    groups: dict[str | None, list[Quota]] = {}
+    for quota in targets:
+        parent = _parent(quota, targets)
+        groups.setdefault(None if parent is None else parent.key, []).append(quota)
+    for parent_key, inner in groups.items():
+        whole = Decimal(1) if parent_key is None else next(q.target for q in targets if q.key == parent_key)
+        assert whole is not None
+        grades = set(scale.names) if parent_key is None else set(next(q.grades for q in targets if q.key == parent_key))
+        total = sum((q.target for q in inner if q.target is not None), Decimal(0))
+        where = "100%" if parent_key is None else f"{parent_key}'s {format_weight(whole)}"
+        if total > whole:
+            what = "the target shares" if parent_key is None else f"the targets inside {parent_key}"
+            problems.append(SchemeError(f"{what} add up to {format_weight(total)}, more than {where}", path=path))
+        elif {g for q in inner for g in q.grades} == grades and total != whole:
+            what = "the target shares cover every grade" if parent_key is None else f"the targets cover all of {parent_key}"
+            problems.append(SchemeError(f"{what} but add up to {format_weight(total)}, not {where}", path=path))
+            return
     # Outermost quotas (not inside another) are disjoint: their minimums must fit in 100%,
     # and when they cover every grade with maximums, those must reach 100%.
     outer = [q for q in quotas if not any(set(q.grades) < set(o.grades) for o in quotas)]
