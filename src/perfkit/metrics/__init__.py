@@ -7,10 +7,13 @@ The pipeline (see ``docs/metrics.md`` and ``docs/periods-and-records.md``)::
     definitions = load_metrics("metrics.yaml")               # simple, ratio, derived, cumulative
     results = compute(definitions, store, "2026-Q2")         # per employee, with lineage
     results["E001", "revenue"].contributions()               # the records behind the number
+    traced = evaluate_records("sales.yaml", definitions, store, "2026-Q2")  # inputs bound to metrics
+    print(traced.explain("E001"))                             # from the grade back to the records
 
 Submodules: :mod:`perfkit.metrics.adapters` (Jira, Zendesk, Salesforce, CSV exports),
 :mod:`perfkit.metrics.multirater` (360 ratings with anonymity) and
-:mod:`perfkit.metrics.reconcile` (two sources for one metric).
+:mod:`perfkit.metrics.reconcile` (two sources for one metric); scoring a scheme whose inputs
+name metrics is :mod:`perfkit.metrics.scoring`.
 """
 
 from perfkit.metrics.attribution import Attribution, attribute
@@ -19,6 +22,7 @@ from perfkit.metrics.definitions import MetricDefinitions, load_metrics, validat
 from perfkit.metrics.lineage import Contribution, MetricResults, MetricValue
 from perfkit.metrics.records import RecordStore, SourceRecord, correction, manual_entry
 from perfkit.metrics.reconcile import Reconciliation, reconcile
+from perfkit.metrics.scoring import TracedEvaluation, evaluate_records
 
 __all__ = [
     "Attribution",
@@ -29,9 +33,11 @@ __all__ = [
     "RecordStore",
     "Reconciliation",
     "SourceRecord",
+    "TracedEvaluation",
     "attribute",
     "compute",
     "correction",
+    "evaluate_records",
     "load_metrics",
     "manual_entry",
     "reconcile",

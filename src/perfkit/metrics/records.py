@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import math
 import numbers
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -47,7 +49,16 @@ import attrs
 from perfkit.errors import DataError
 from perfkit.numbers import to_decimal
 
-__all__ = ["AsOfView", "ImportReport", "Key", "RecordStore", "SourceRecord", "correction", "manual_entry"]
+__all__ = [
+    "AsOfView",
+    "ImportReport",
+    "Key",
+    "RecordStore",
+    "SourceRecord",
+    "correction",
+    "manual_entry",
+    "read_records",
+]
 
 Key = tuple[str, str]
 """A record's identity: (source system, record id in that system)."""
@@ -322,6 +333,60 @@ class SourceRecord:
             original=original,
         )
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SourceRecord:
+        """The record :meth:`to_dict` wrote (as read back from JSON): its inverse.
+
+        ``types`` turns text back into decimals, dates and datetimes; numbers JSON holds
+        as numbers stay numbers, so a record written by hand may leave ``types`` out.
+        ``content_hash`` may be left out too; when given, it must be the hash of the
+        content (a record edited after it was written is refused).
+        """
+        if not isinstance(data, Mapping):
+            raise DataError(f"a record is an object (source, record_id, entity, ...), got {type(data).__name__}")
+        named = data.get("source") is not None and data.get("record_id") is not None
+        ref = _ref(data.get("source"), data.get("record_id")) if named else "(no source and record_id)"
+        unknown = sorted(str(k) for k in data if k not in _DICT_KEYS)
+        if unknown:
+            raise _error(ref, unknown[0], f"is not a record key; a record has {', '.join(_DICT_KEYS)}")
+        missing = [k for k in ("source", "record_id", "entity", "occurred_at", "loaded_at") if data.get(k) is None]
+        if missing:
+            raise _error(ref, missing[0], "is required")
+        fields = data.get("fields") or {}
+        if not isinstance(fields, Mapping):
+            raise _error(ref, "fields", f"must be an object of field name to value, got {fields!r}", fields)
+        types = data.get("types")
+        if types is not None:
+            fields = _restore(ref, "types", fields, types)
+        corrects = data.get("corrects")
+        if corrects is not None:
+            if not isinstance(corrects, (list, tuple)) or len(corrects) != 2:
+                raise _error(ref, "corrects", f"is the corrected record's [source, record_id], got {corrects!r}")
+            corrects = (corrects[0], corrects[1])
+        original = data.get("original")
+        record = cls.create(
+            source=data["source"],
+            record_id=data["record_id"],
+            entity=data["entity"],
+            occurred_at=_timestamp(ref, "occurred_at", data["occurred_at"]),
+            loaded_at=_timestamp(ref, "loaded_at", data["loaded_at"]),
+            fields=fields,
+            actor=data.get("actor"),
+            reason=data.get("reason"),
+            corrects=corrects,
+            original=None if original is None else cls.from_dict(original),
+        )
+        stated = data.get("content_hash")
+        if stated is not None and stated != record.content_hash:
+            raise _error(
+                record.ref,
+                "content_hash",
+                "does not match the record's content: the record was changed after it was written "
+                "(leave content_hash out of a record written by hand)",
+                stated,
+            )
+        return record
+
     # -- reading --------------------------------------------------------------------------
 
     @property
@@ -359,7 +424,12 @@ class SourceRecord:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as JSON-able data (Decimals and datetimes as text)."""
+        """The record as JSON-able data (Decimals and datetimes as text).
+
+        ``types`` (present when needed) says which field values the text stands for:
+        ``"decimal"``, ``"date"`` or ``"datetime"``, nested like the fields, so that
+        :meth:`from_dict` gives back the same record (and the same content hash).
+        """
         data: dict[str, Any] = {
             "source": self.source,
             "record_id": self.record_id,
@@ -369,6 +439,9 @@ class SourceRecord:
             "fields": {name: _plain(value) for name, value in self.fields.items()},
             "content_hash": self.content_hash,
         }
+        types = _types(self.fields)
+        if types:
+            data["types"] = types
         for name in ("actor", "reason"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
@@ -389,6 +462,127 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+_DICT_KEYS = (
+    "source", "record_id", "entity", "occurred_at", "loaded_at", "fields", "types",
+    "content_hash", "actor", "reason", "corrects", "original",
+)  # fmt: skip
+"""The keys of :meth:`SourceRecord.to_dict`."""
+
+
+def _types(value: Any) -> Any:
+    """What JSON cannot say of a field value's types, mirroring its shape; None if nothing."""
+    kind = type(value)
+    if kind is Decimal:
+        return "decimal"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, Mapping):
+        found = {key: t for key, item in value.items() if (t := _types(item)) is not None}
+        return found or None
+    if kind is tuple:
+        items = [_types(item) for item in value]
+        return items if any(t is not None for t in items) else None
+    return None
+
+
+def _restore(ref: str, path: str, value: Any, kind: Any) -> Any:
+    """``value`` with the text ``kind`` (from ``types``) says stands for a decimal, date or datetime."""
+    if kind is None:
+        return value
+    if isinstance(kind, Mapping) and isinstance(value, Mapping):
+        strays = [key for key in kind if key not in value]
+        if strays:
+            raise _error(ref, f"{path}.{strays[0]}", "names a field the record does not have")
+        return {key: _restore(ref, f"{path}.{key}", item, kind.get(key)) for key, item in value.items()}
+    if isinstance(kind, list) and isinstance(value, (list, tuple)) and len(kind) == len(value):
+        return [_restore(ref, f"{path}[{i}]", item, k) for i, (item, k) in enumerate(zip(value, kind))]
+    try:
+        if kind == "decimal" and isinstance(value, (str, int, Decimal)) and not isinstance(value, bool):
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+            if number.is_finite():
+                return number
+        elif kind == "date" and isinstance(value, str):
+            return date.fromisoformat(value)
+        elif kind == "datetime" and isinstance(value, str):
+            return datetime.fromisoformat(value)
+    except (ValueError, InvalidOperation):
+        pass
+    raise _error(ref, path, f"says {kind!r}, which does not fit the value {value!r}", value)
+
+
+def _timestamp(ref: str, name: str, value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _error(ref, name, f"{value!r} is not an ISO 8601 timestamp", value) from None
+    return _aware(ref, name, value)
+
+
+def read_records(path: str | Path) -> tuple[SourceRecord, ...]:
+    """Records from a ``.json`` or ``.jsonl`` file of :meth:`SourceRecord.to_dict` objects.
+
+    A ``.json`` file holds a list of records, or an object whose ``records`` is a list or
+    a mapping of record key to record (so the records of a lineage export read back); a
+    ``.jsonl`` file one record per line. Numbers are read as exact decimals. Records come
+    back in the order of the file. Every record that cannot be read is reported in one
+    :class:`DataError` naming the file and the line (or position) of each.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{source}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{source}: cannot read the file ({exc})") from None
+    items: list[tuple[str, Any]] = []
+    if Path(path).suffix.lower() == ".jsonl":
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                items.append((f"line {number}", _json(line, source, number)))
+    else:
+        data = _json(text, source, None)
+        if isinstance(data, Mapping) and isinstance(data.get("records"), (list, Mapping)):
+            data = data["records"]
+        if isinstance(data, Mapping):
+            items = [(f"records[{key!r}]", item) for key, item in data.items()]
+        elif isinstance(data, list):
+            items = [(f"[{index}]", item) for index, item in enumerate(data)]
+        else:
+            raise DataError(f"{source}: a records file holds a list of records (or {{\"records\": [...]}})")
+    if items and not any(isinstance(item, Mapping) and {"source", "record_id"} <= set(item) for _, item in items):
+        first = items[0][1]
+        keys = ", ".join(sorted(map(str, first))[:6]) if isinstance(first, Mapping) else type(first).__name__
+        raise DataError(
+            f"{source}: not a perfkit records file (no item has a source and a record_id; the first has {keys}); "
+            "read an export with its adapter (perfkit.metrics.adapters, or --adapter on the command line)"
+        )
+    records: list[SourceRecord] = []
+    problems: list[DataError] = []
+    for where, item in items:
+        try:
+            records.append(SourceRecord.from_dict(item))
+        except DataError as exc:
+            place = f"{source}, {where}" + (f" ({exc.path})" if exc.path else "")
+            problems.append(DataError(exc.message, column=exc.column, path=place, value=exc.value))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        listed = "".join(f"\n  - {p}" for p in problems[:10])
+        more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise DataError(f"{source}: {len(problems)} records cannot be read:{listed}{more}", problems=tuple(problems))
+    return tuple(records)
+
+
+def _json(text: str, source: str, line: int | None) -> Any:
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{source}, line {line or exc.lineno}: not valid JSON: {exc.msg}") from None
 
 
 def manual_entry(
