@@ -294,7 +294,9 @@ def _cycles(parent: Mapping[str, str | None], kind: str) -> list[DataError]:
             node = parent.get(node)
         if node is not None and node in seen:
             cycle = path[seen[node] :]
-            if len(cycle) > 1:
+            if len(cycle) == 1 and kind == "unit":
+                found.append(DataError(f"unit {cycle[0]!r} is its own parent", column="parent"))
+            elif len(cycle) > 1:
                 first = cycle.index(min(cycle))
                 ordered = cycle[first:] + cycle[:first]
                 loop = " → ".join([*ordered, ordered[0]])
