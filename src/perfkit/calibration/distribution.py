@@ -12,8 +12,8 @@ For each pool (see :mod:`perfkit.calibration.pools`):
    score never gets a worse grade than a lower score in the same (sub-)pool unless a limit
    or a quota forces it. People without limits who are next to each other in score order
    (and share a starting grade) travel as one flow node, which keeps the graph small.
-3. **Ties.** People with equal scores (and equal tie keys) that a cut split across grades are
-   resolved by the policy: all to the better grade (``overflow``), all to the worse
+3. **Ties.** People with equal scores (and equal tie keys, in the same sub-pool) that a cut
+   split across grades are resolved by the policy: all to the better grade (``overflow``), all to the worse
    (``underfill``), or left for the session (``escalate``); each is recorded as a
    :class:`TieCut`.
 4. **Status.** Every quota's head count per pool, and each sub-pool's when ``nested``.
@@ -69,7 +69,7 @@ def allocate(
         grades = _allocate_pool(pool, policy)
         pool_ties = _resolve_ties(pool, grades, policy)
         if any(t.before for t in pool_ties):
-            _repair_inversions(pool, grades, policy)
+            _repair_inversions(pool, grades, policy, pool_ties)
         ties.extend(pool_ties)
         placements.extend(_placements(pool, grades, policy))
         results.append(_status(pool, grades, policy, pool_ties))
@@ -209,6 +209,12 @@ def _units(pool: Pool, start: Mapping[str, str], grades: int, by_start: bool) ->
     answer free of fixable inversions.
     """
     size = len(pool.members)
+    # People with equal scores (and tie keys) weigh the same, so the flow has no reason to
+    # prefer one of them: the tie policy decides, not the employee id.
+    weights: list[int] = []
+    for position, member in enumerate(pool.members):
+        tied = position and pool.members[position - 1].order == member.order
+        weights.append(weights[-1] if tied else size - position)
     units: list[tuple[list[Member], int]] = []
     run: list[Member] = []
     run_weight = 0
@@ -222,10 +228,10 @@ def _units(pool: Pool, start: Mapping[str, str], grades: int, by_start: bool) ->
             units.append((run, run_weight))
             run = []
         if not free:
-            units.append(([member], size - position))
+            units.append(([member], weights[position]))
             continue
         if not run:
-            run_weight = size - position
+            run_weight = weights[position]
         run.append(member)
     if run:
         units.append((run, run_weight))
@@ -350,10 +356,11 @@ def _resolve_ties(pool: Pool, grades: dict[str, str], policy: Policy) -> list[Ti
         return []
     rank = policy.scale.rank
     cuts = []
-    groups: dict[tuple[Decimal, ...], list[Member]] = {}
+    # With sub-pools, each ranks on its own: a tie is between people of the same sub-pool.
+    groups: dict[tuple[str | None, tuple[Decimal, ...]], list[Member]] = {}
     for member in pool.members:
-        groups.setdefault(member.order, []).append(member)
-    for order, tied in groups.items():
+        groups.setdefault((member.subpool, member.order), []).append(member)
+    for (_, order), tied in groups.items():
         if len(tied) < 2:
             continue
         split = {grades[m.employee_id] for m in tied}
@@ -386,7 +393,7 @@ def _resolve_ties(pool: Pool, grades: dict[str, str], policy: Policy) -> list[Ti
     return cuts
 
 
-def _repair_inversions(pool: Pool, grades: dict[str, str], policy: Policy) -> None:
+def _repair_inversions(pool: Pool, grades: dict[str, str], policy: Policy, ties: list[TieCut]) -> None:
     """Swap grades where a tie resolution left a better score below a worse one that could swap.
 
     Moving a whole tie group to one grade can leave one of them below someone with a lower
@@ -394,6 +401,7 @@ def _repair_inversions(pool: Pool, grades: dict[str, str], policy: Policy) -> No
     sub-pool), so the quotas still hold; repeat until no such pair is left.
     """
     rank = policy.scale.rank
+    settled = {eid for tie in ties if tie.resolved is not None for eid in tie.employee_ids}
     changed = True
     while changed:
         changed = False
@@ -401,6 +409,8 @@ def _repair_inversions(pool: Pool, grades: dict[str, str], policy: Policy) -> No
             for low in pool.members[i + 1 :]:
                 if low.subpool != high.subpool or low.order >= high.order:
                     continue
+                if high.employee_id in settled or low.employee_id in settled:
+                    continue  # a resolved tie keeps the grade its record says
                 a, b = grades[high.employee_id], grades[low.employee_id]
                 if rank(a) > rank(b) and b in high.allowed and a in low.allowed:
                     grades[high.employee_id], grades[low.employee_id] = b, a
