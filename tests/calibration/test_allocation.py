@@ -383,6 +383,17 @@ class TestHybrid:
 
 
 class TestInfeasible:
+    def test_a_range_no_whole_head_count_fits_is_named(self) -> None:
+        """10%–15% of 3 people is 0.3 to 0.45 people: at least 1, at most 0."""
+        rows = [row("a", 90), row("b", 80), row("c", 70)]
+        with pytest.raises(CalibrationError) as caught:
+            run(rows, {"mode": "hybrid", "group_by": "department", "distribution": {"S": {"min": "10%", "max": "15%"}}})
+        assert caught.value.pool == "研发"
+        assert caught.value.constraints == (
+            "S 10%–15%: no whole number of people in a pool of 3 is within that range (at least 1, at most 0); "
+            "widen the range or set min_pool_size",
+        )
+
     def test_everyone_capped_below_a_target(self) -> None:
         rows = [row(f"E{i:02d}", 90 - i, late=5) for i in range(10)]
         with pytest.raises(CalibrationError) as caught:

@@ -56,7 +56,8 @@ def allocate(
     ``policy`` is a compiled :class:`Policy`, a ``Calibration`` declaration or its mapping,
     or None for the scheme's own ``calibration:`` section. ``overrides`` (employee id →
     grade) fix those people's grades; ``scores`` (employee id → total) replace the totals
-    that order people, e.g. after a rater correction. ``roster`` supplies pool columns the
+    that order people, e.g. after a rater correction (in ``hybrid`` mode the starting grades
+    are still the scheme's: scores change who moves, not where people start). ``roster`` supplies pool columns the
     rows lack and the unit tree ``min_pool_size`` merges along.
     """
     cards = tuple(evaluation)
@@ -309,6 +310,12 @@ def _no_allocation(pool: Pool, policy: Policy, bounds: Bounds) -> CalibrationErr
     conflicts: list[str] = []
     for quota in policy.quotas:
         low, high = bounds[quota.key]
+        if low > high:
+            conflicts.append(
+                f"{quota.describe()}: no whole number of people in a pool of {len(pool.members)} is within that range "
+                f"(at least {low}, at most {high}); widen the range or set min_pool_size"
+            )
+            continue
         grades = set(quota.grades)
         able = [m for m in pool.members if grades & set(m.allowed)]
         forced = [m for m in pool.members if set(m.allowed) <= grades]

@@ -292,6 +292,7 @@ def _check_sums(quotas: list[Quota], scale: GradeScale, path: str, problems: lis
         if total > whole:
             what = "the target shares" if parent_key is None else f"the targets inside {parent_key}"
             problems.append(SchemeError(f"{what} add up to {format_weight(total)}, more than {where}", path=path))
+            return
         elif {g for q in inner for g in q.grades} == grades and total != whole:
             what = "the target shares cover every grade" if parent_key is None else f"the targets cover all of {parent_key}"
             problems.append(SchemeError(f"{what} but add up to {format_weight(total)}, not {where}", path=path))
