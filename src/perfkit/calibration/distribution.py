@@ -24,6 +24,7 @@ quotas and limits that conflict.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -451,16 +452,19 @@ def _placements(pool: Pool, grades: Mapping[str, str], policy: Policy) -> list[P
     ]
     if policy.mode == "absolute":
         near_cuts = []
+    # Members are in score order (best first), so those near a point are one slice: bisect.
+    keys = [-m.total for m in pool.members]
+    found: dict[int, list[str]] = {}
+    for low, high, text in edges:
+        for i in range(bisect_left(keys, -high), bisect_right(keys, -low)):
+            found.setdefault(i, []).append("total " + str(pool.members[i].total) + text)
+    for low, high, pair, text in near_cuts:
+        for i in range(bisect_left(keys, -high), bisect_right(keys, -low)):
+            if grades[pool.members[i].employee_id] in pair:
+                found.setdefault(i, []).append("total " + str(pool.members[i].total) + text)
     placements = []
-    for member in pool.members:
-        reasons = []
-        total = member.total
-        for low, high, text in edges:
-            if low <= total <= high:
-                reasons.append("total " + str(total) + text)
-        for low, high, pair, text in near_cuts:
-            if low <= total <= high and grades[member.employee_id] in pair:
-                reasons.append("total " + str(total) + text)
+    for i, member in enumerate(pool.members):
+        reasons = found.get(i, [])
         placements.append(
             Placement(
                 employee_id=member.employee_id,
