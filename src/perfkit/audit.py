@@ -34,6 +34,7 @@ from typing import Any, overload
 
 import attrs
 
+from perfkit._time import parse_datetime
 from perfkit.errors import AuditError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "AuditLog", "Event", "genesis_hash", "verify"]
@@ -478,7 +479,7 @@ def _read_event(line: Any, number: int) -> Event:
         raise AuditError(f"line {number}: an event has the fields {sorted(_EVENT_FIELDS)}, got {found}")
     text = line["at"]
     try:
-        at = datetime.fromisoformat(text) if isinstance(text, str) else text
+        at = parse_datetime(text) if isinstance(text, str) else text
         data = _read_data(line["data"], "data")
         event = Event(
             seq=line["seq"],

@@ -34,6 +34,7 @@ from typing import Any, Literal, TextIO
 from perfkit import __version__, example_path
 from perfkit._files import read_text
 from perfkit._text import display_width
+from perfkit._time import parse_datetime
 from perfkit.errors import DataError, PerfkitError, SchemeError
 from perfkit.io.rows import read_rows
 from perfkit.metrics.adapters import ADAPTERS
@@ -439,7 +440,7 @@ def _instant(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = parse_datetime(text)
     except ValueError:
         raise DataError(f"{option} {text!r} is not an ISO 8601 time (2026-07-05T18:00:00+08:00)") from None
     if value.tzinfo is None or value.utcoffset() is None:

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from perfkit._time import parse_datetime
 from perfkit.errors import DataError
 
 __all__ = ["Calendar", "Period", "PeriodKind", "parse_period", "require_aware"]
@@ -135,7 +136,7 @@ class Calendar:
 
     def to_local(self, ts: datetime) -> datetime:
         """The aware timestamp in this calendar's time zone; naive timestamps are refused."""
-        return require_aware(ts).astimezone(self.zone)
+        return require_aware(ts).astimezone(_UTC).astimezone(self.zone)  # via UTC: a gap or fold time in this zone resolves
 
     def to_date(self, ts: datetime) -> date:
         """The calendar day (in this calendar's time zone) the aware timestamp falls on."""
@@ -262,7 +263,7 @@ class Calendar:
     def _interval(self, text: str, label: str) -> Period:
         first, _, last = text.partition("/")
         try:
-            begin, finish = datetime.fromisoformat(first.strip()), datetime.fromisoformat(last.strip())
+            begin, finish = parse_datetime(first), parse_datetime(last)
         except ValueError:
             raise _period_error(f"cannot read the interval {label!r}; write START/END in ISO 8601", label) from None
         if begin.tzinfo is None or finish.tzinfo is None:

@@ -261,10 +261,12 @@ ROWS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def evaluation() -> perfkit.Evaluation:
+    return perfkit.evaluate(perfkit.example_path("sales-quarterly.yaml"), ROWS)
+
+
 class TestRatingsFromEvaluation:
-    @pytest.fixture(scope="class")
-    def evaluation(self) -> perfkit.Evaluation:
-        return perfkit.evaluate(perfkit.example_path("sales-quarterly.yaml"), ROWS)
 
     def test_each_card_gives_its_total_rated_by_its_manager(self, evaluation: perfkit.Evaluation) -> None:
         ratings = ratings_from_evaluation(evaluation)

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from perfkit._time import parse_datetime
 from perfkit.errors import DataError
 from perfkit.metrics.attribution import ONE as _ONE
 from perfkit.metrics.attribution import Attribution, Share, attribute
@@ -433,7 +434,7 @@ def _stamp(name: str, calendar: Calendar) -> Callable[[SourceRecord], datetime] 
         if isinstance(value, str):
             try:
                 value = (
-                    datetime.fromisoformat(value.strip())
+                    parse_datetime(value)
                     if "T" in value or " " in value.strip()
                     else date.fromisoformat(value.strip())
                 )

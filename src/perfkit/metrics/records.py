@@ -46,6 +46,7 @@ from typing import Any, cast
 
 import attrs
 
+from perfkit._time import parse_datetime
 from perfkit.errors import DataError
 from perfkit.numbers import to_decimal
 
@@ -508,7 +509,7 @@ def _restore(ref: str, path: str, value: Any, kind: Any) -> Any:
         elif kind == "date" and isinstance(value, str):
             return date.fromisoformat(value)
         elif kind == "datetime" and isinstance(value, str):
-            return datetime.fromisoformat(value)
+            return parse_datetime(value)
     except (ValueError, InvalidOperation):
         pass
     raise _error(ref, path, f"says {kind!r}, which does not fit the value {value!r}", value)
@@ -517,7 +518,7 @@ def _restore(ref: str, path: str, value: Any, kind: Any) -> Any:
 def _timestamp(ref: str, name: str, value: Any) -> datetime:
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = parse_datetime(value)
         except ValueError:
             raise _error(ref, name, f"{value!r} is not an ISO 8601 timestamp", value) from None
     return _aware(ref, name, value)

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from perfkit._time import parse_datetime
 from perfkit.errors import SchemeError
 from perfkit.metrics.adapters._mapping import FieldType
 from perfkit.numbers import to_decimal
@@ -173,7 +174,7 @@ def _fast_iso(text: str) -> datetime | None:
     if len(text) <= 10:
         return None  # a date alone: placed at midnight by the slower path, with its message
     try:
-        return datetime.fromisoformat(text)
+        return parse_datetime(text)
     except ValueError:
         return None
 
