@@ -343,6 +343,17 @@ class TestRelative:
 
 
 class TestHybrid:
+    def test_the_lowest_score_moves_even_when_the_best_tie_with_a_capped_person(self) -> None:
+        """E003 (61, capped at B) ties with E004; E001 (60) is the lowest who may move to D.
+
+        Found by hypothesis: a run [E004, E001] once weighed as much as E003, so the flow
+        could send E003 to D instead of E001.
+        """
+        rows = [row("E001", 60), row("E002", 21, late=5, mentor=1), row("E003", 61, late=5), row("E004", 61)]
+        allocation = run(rows, {"mode": "hybrid", "group_by": "department", "nested": "team", "distribution": {"D": "17%"}})
+        assert allocation.grades() == {"E001": "D", "E002": "B", "E003": "B", "E004": "B"}
+        assert fixable_inversions(allocation) == []
+
     def test_grades_already_within_the_quotas_are_kept(self) -> None:
         rows = ranked([95, 85, 75, 72, 65, 62, 50, 45, 30, 20])  # S A B B B B C C D D
         allocation = run(rows, {"group_by": "department", "distribution": {"S": {"max": "20%"}, "D": {"max": "20%"}}})

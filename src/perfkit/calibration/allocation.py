@@ -162,10 +162,7 @@ class Allocation:
     def distribution(self, grades: Mapping[str, str] | None = None) -> dict[str, int]:
         """Head count per grade (best first), of the proposals or of ``grades``."""
         chosen = self.grades() if grades is None else grades
-        counts = dict.fromkeys(self.policy.scale.names, 0)
-        for grade in chosen.values():
-            counts[grade] += 1
-        return counts
+        return grade_counts(chosen.values(), self.policy.scale.names)
 
     @property
     def ok(self) -> bool:
@@ -205,8 +202,8 @@ class Allocation:
             merged = f" (merged: {', '.join(pool.merged_from)})" if pool.merged_from else ""
             lines.append(f"pool {pool.key}: {pool.size} people{merged}")
             members = [self._index[m] for m in pool.members]
-            before = _counts((p.rule_grade for p in members), names)
-            after = _counts((p.proposed for p in members), names)
+            before = grade_counts((p.rule_grade for p in members), names)
+            after = grade_counts((p.proposed for p in members), names)
             lines.append("  grade   " + "".join(f"{n:>6}" for n in names))
             lines.append("  before  " + "".join(f"{before[n]:>6}" for n in names))
             lines.append("  after   " + "".join(f"{after[n]:>6}" for n in names))
@@ -214,7 +211,8 @@ class Allocation:
         return "\n".join(lines)
 
 
-def _counts(grades: Iterable[str], names: tuple[str, ...]) -> dict[str, int]:
+def grade_counts(grades: Iterable[str], names: tuple[str, ...]) -> dict[str, int]:
+    """Head count per grade, in the order of ``names`` (best first), zeros included."""
     counts = dict.fromkeys(names, 0)
     for grade in grades:
         counts[grade] += 1

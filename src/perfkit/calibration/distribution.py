@@ -217,6 +217,9 @@ def _units(pool: Pool, start: Mapping[str, str], grades: int, by_start: bool) ->
     for position, member in enumerate(pool.members):
         tied = position and pool.members[position - 1].order == member.order
         weights.append(weights[-1] if tied else size - position)
+    # A run must not hold both someone tied with a limited person and someone below them,
+    # or its weight would claim the lower one is as good: such tie groups run on their own.
+    contested = {m.order for m in pool.members if len(m.allowed) != grades}
     units: list[tuple[list[Member], int]] = []
     run: list[Member] = []
     run_weight = 0
@@ -226,6 +229,7 @@ def _units(pool: Pool, start: Mapping[str, str], grades: int, by_start: bool) ->
             not free
             or member.subpool != run[0].subpool
             or (by_start and start[run[0].employee_id] != start[member.employee_id])
+            or (member.order != run[-1].order and (member.order in contested or run[-1].order in contested))
         ):
             units.append((run, run_weight))
             run = []

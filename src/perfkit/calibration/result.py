@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -10,7 +10,7 @@ from typing import Any, Literal
 import attrs
 
 from perfkit.audit import AuditLog
-from perfkit.calibration.allocation import Limit, PoolResult
+from perfkit.calibration.allocation import Limit, PoolResult, grade_counts
 from perfkit.errors import AuditError, CalibrationError
 from perfkit.scheme import Calibration
 
@@ -120,7 +120,7 @@ class CalibrationResult:
 
     def distribution(self, which: Literal["rule", "proposed", "final"] = "final") -> dict[str, int]:
         """Head count per grade (best first): before calibration, as proposed, or final."""
-        return _counts((getattr(p, "rule_grade" if which == "rule" else which) for p in self.people), self.grade_names)
+        return grade_counts((getattr(p, "rule_grade" if which == "rule" else which) for p in self.people), self.grade_names)
 
     def verify(self) -> None:
         """Check the log: its chain, that it ends at :attr:`head`, and that it records these grades.
@@ -174,7 +174,7 @@ class CalibrationResult:
             lines.append(f"pool {key}: {len(people)} people")
             lines.append("  grade     " + "".join(f"{n:>6}" for n in self.grade_names))
             for label, attr in (("before", "rule_grade"), ("proposed", "proposed"), ("final", "final")):
-                counts = _counts((getattr(p, attr) for p in people), self.grade_names)
+                counts = grade_counts((getattr(p, attr) for p in people), self.grade_names)
                 lines.append(f"  {label:<9} " + "".join(f"{counts[n]:>6}" for n in self.grade_names))
             if pool is not None:
                 lines.extend(f"  {q.describe()}" for q in pool.quotas)
@@ -185,10 +185,3 @@ class CalibrationResult:
             lines.append("warnings:")
             lines.extend(f"  {w}" for w in self.warnings)
         return "\n".join(lines)
-
-
-def _counts(grades: Iterable[str], names: tuple[str, ...]) -> dict[str, int]:
-    counts = dict.fromkeys(names, 0)
-    for grade in grades:
-        counts[grade] += 1
-    return counts
