@@ -393,6 +393,23 @@ class TestHybrid:
         assert allocation.unmet() == ("pool all: S at most 25%: 3 (allowed 0–1) NOT MET",)
 
 
+class TestSmallPools:
+    def test_a_pool_still_too_small_at_the_top_is_named(self) -> None:
+        """Two units under one parent: merged they make 4 people, still under 5, and there is no grandparent."""
+        rows = [row("a", 90, department="east"), row("b", 80, department="east"), row("c", 70, department="west"), row("d", 60, department="west")]
+        roster = Roster.from_records(
+            employees=[{"id": r["employee_id"], "unit": r["department"]} for r in rows],
+            units=[{"id": "east", "parent": "sales"}, {"id": "west", "parent": "sales"}, {"id": "sales"}],
+        )
+        policy = {"mode": "hybrid", "group_by": "department", "min_pool_size": 5, "distribution": {"S": {"max": "50%"}}}
+        allocation = run(rows, policy, roster=roster)
+        assert [p.key for p in allocation.small_pools()] == ["sales"]
+        assert "pool sales: 4 people (merged: east, west); below min_pool_size 5, nothing left to merge into" in allocation.to_text()
+
+    def test_no_minimum_no_small_pools(self) -> None:
+        assert run([row("a", 90)], RELATIVE).small_pools() == ()
+
+
 class TestInfeasible:
     def test_a_range_no_whole_head_count_fits_is_named(self) -> None:
         """10%–15% of 3 people is 0.3 to 0.45 people: at least 1, at most 0."""

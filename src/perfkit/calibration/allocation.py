@@ -164,6 +164,11 @@ class Allocation:
         chosen = self.grades() if grades is None else grades
         return grade_counts(chosen.values(), self.policy.scale.names)
 
+    def small_pools(self) -> tuple[PoolResult, ...]:
+        """Pools still smaller than ``min_pool_size`` after merging (their top unit has no parent)."""
+        minimum = self.policy.min_pool_size
+        return () if minimum is None else tuple(pool for pool in self.pools if pool.size < minimum)
+
     @property
     def ok(self) -> bool:
         """Whether every pool meets every quota."""
@@ -200,7 +205,9 @@ class Allocation:
         names = self.policy.scale.names
         for pool in self.pools:
             merged = f" (merged: {', '.join(pool.merged_from)})" if pool.merged_from else ""
-            lines.append(f"pool {pool.key}: {pool.size} people{merged}")
+            small = self.policy.min_pool_size is not None and pool.size < self.policy.min_pool_size
+            note = f"; below min_pool_size {self.policy.min_pool_size}, nothing left to merge into" if small else ""
+            lines.append(f"pool {pool.key}: {pool.size} people{merged}{note}")
             members = [self._index[m] for m in pool.members]
             before = grade_counts((p.rule_grade for p in members), names)
             after = grade_counts((p.proposed for p in members), names)
