@@ -17,11 +17,12 @@ carry them in :attr:`PerfkitError.problems`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from perfkit._text import display_width
 
-__all__ = ["AuditError", "CalibrationError", "DataError", "FormulaError", "PerfkitError", "SchemeError"]
+__all__ = ["AuditError", "CalibrationError", "DataError", "FormulaError", "PerfkitError", "SchemeError", "one_error"]
 
 
 class PerfkitError(Exception):
@@ -291,3 +292,28 @@ class AuditError(PerfkitError, ValueError):
 
     def _fields(self) -> dict[str, Any]:
         return {"seq": self.seq, "event_hash": self.event_hash}
+
+
+E = TypeVar("E", SchemeError, DataError, CalibrationError)
+
+MOST_LISTED = 10
+"""How many problems :func:`one_error` writes into its message (all stay in ``.problems``)."""
+
+
+def one_error(problems: Sequence[E], headline: str, kind: type[E]) -> E:
+    r"""One error to raise for ``problems`` (at least one), so callers can collect then fail.
+
+    A single problem is returned as it is. Several become a ``kind`` whose message is the
+    ``headline``, then the first :data:`MOST_LISTED` problems one per line, and whose
+    :attr:`~PerfkitError.problems` holds all of them.
+
+    >>> str(one_error([DataError("bad", column="a"), DataError("worse", column="b")], "2 bad cells", DataError))
+    "2 bad cells:\n  - column 'a': bad\n  - column 'b': worse"
+    """
+    if not problems:
+        raise ValueError("one_error needs at least one problem")
+    if len(problems) == 1:
+        return problems[0]
+    listed = "\n".join("  - " + str(p).replace("\n", "\n    ") for p in problems[:MOST_LISTED])
+    more = f"\n  ... and {len(problems) - MOST_LISTED} more" if len(problems) > MOST_LISTED else ""
+    return kind(f"{headline}:\n{listed}{more}", problems=tuple(problems))

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from perfkit.errors import DataError
+from perfkit.errors import DataError, one_error
 
 __all__ = ["Employee", "OrgUnit", "Roster"]
 
@@ -97,9 +97,7 @@ class Roster:
         object.__setattr__(self, "units", units)
         problems = _check(employees, units)
         if problems:
-            if len(problems) == 1:
-                raise problems[0]
-            raise DataError(f"the roster has {len(problems)} problems", problems=tuple(problems))
+            raise one_error(problems, f"the roster has {len(problems)} problems", DataError)
         people = {e.id: e for e in employees}
         reports: dict[str, list[str]] = {}
         members: dict[str, list[str]] = {}

@@ -15,10 +15,10 @@ from perfkit.calibration.allocation import Allocation, Limit, Placement, PoolRes
 from perfkit.calibration.distribution import allocate, quota_status
 from perfkit.calibration.fairness import AdverseImpact, Distribution, adverse_impact, grade_distribution
 from perfkit.calibration.ninebox import NineBox, nine_box
-from perfkit.calibration.outcomes import BonusLine, BonusResult, bonuses, pool_bonuses
 from perfkit.calibration.normalize import RaterEffects, Standardized, rater_effects, standardize
+from perfkit.calibration.outcomes import BonusLine, BonusResult, bonuses, pool_bonuses
 from perfkit.calibration.policy import Policy, Quota, compile_policy, load_policy
-from perfkit.calibration.raters import Rating, RaterReport, rater_report, ratings_from_evaluation
+from perfkit.calibration.raters import RaterReport, Rating, rater_report, ratings_from_evaluation
 from perfkit.calibration.result import BoundaryCase, CalibratedGrade, CalibrationResult, Override
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.calibration.session import CalibrationSession

@@ -26,7 +26,7 @@ import attrs
 
 from perfkit._text import display_width
 from perfkit.calibration.scale import GradeScale
-from perfkit.errors import CalibrationError
+from perfkit.errors import CalibrationError, one_error
 from perfkit.numbers import shift, to_decimal
 
 __all__ = ["AdverseImpact", "Distribution", "GroupGrades", "GroupImpact", "adverse_impact", "grade_distribution"]
@@ -243,11 +243,8 @@ def _members(grades: Mapping[str, str], groups: Mapping[str, str], scale: GradeS
     missing = sorted(e for e in grades if e not in groups)
     if missing:
         problems.append(CalibrationError(f"no group given for {len(missing)} graded people: {', '.join(missing)}"))
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        listed = "".join(f"\n    - {p}" for p in problems)
-        raise CalibrationError(f"{len(problems)} problems with the fairness inputs:{listed}", problems=tuple(problems))
+        raise one_error(problems, f"{len(problems)} problems with the fairness inputs", CalibrationError)
     members: dict[str, list[str]] = {}
     for employee_id in sorted(grades):
         members.setdefault(groups[employee_id], []).append(employee_id)

@@ -24,7 +24,7 @@ import attrs
 
 from perfkit._text import display_width
 from perfkit.calibration.scale import GradeScale
-from perfkit.errors import CalibrationError
+from perfkit.errors import CalibrationError, one_error
 
 __all__ = [
     "CHINESE_LABELS",
@@ -242,11 +242,8 @@ def nine_box(
             )
         if level is not None and chance is not None:
             placed[(level, chance)].append(employee_id)
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        listed = "".join(f"\n    - {p}" for p in problems)
-        raise CalibrationError(f"{len(problems)} problems with the 9-box inputs:{listed}", problems=tuple(problems))
+        raise one_error(problems, f"{len(problems)} problems with the 9-box inputs", CalibrationError)
     cells = tuple(
         BoxCell(performance=perf, potential=pot, label=names[(perf, pot)], employee_ids=tuple(placed[(perf, pot)]))
         for pot in LEVELS

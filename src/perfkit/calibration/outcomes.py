@@ -34,7 +34,7 @@ import attrs
 from perfkit._text import display_width
 from perfkit.apportion import apportion
 from perfkit.calibration.scale import GradeScale
-from perfkit.errors import CalibrationError
+from perfkit.errors import CalibrationError, one_error
 from perfkit.numbers import RoundingMode, exact_sum, plain_text, quantize, shift, to_decimal
 from perfkit.rules.scorecard import ScoreCard
 
@@ -426,11 +426,8 @@ def _line(person: _Person, amount: Decimal) -> BonusLine:
 
 
 def _raise(problems: list[CalibrationError]) -> None:
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        listed = "".join(f"\n    - {problem}" for problem in problems)
-        raise CalibrationError(f"{len(problems)} problems with the bonus inputs:{listed}", problems=tuple(problems))
+        raise one_error(problems, f"{len(problems)} problems with the bonus inputs", CalibrationError)
 
 
 def _money(value: Decimal) -> str:

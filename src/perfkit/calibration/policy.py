@@ -34,7 +34,7 @@ import attrs
 
 from perfkit.apportion import apportion
 from perfkit.calibration.scale import GradeScale
-from perfkit.errors import SchemeError
+from perfkit.errors import SchemeError, one_error
 from perfkit.scheme import Calibration, QuotaRange, format_weight
 
 __all__ = ["Policy", "Quota", "compile_policy", "load_policy"]
@@ -180,9 +180,7 @@ def compile_policy(declaration: Calibration, scale: GradeScale, *, path: str = "
     if declaration.boundary_margin < 0:
         problems.append(SchemeError("the boundary margin cannot be negative", path=f"{path}.boundary_margin"))
     if problems:
-        if len(problems) == 1:
-            raise problems[0]
-        raise SchemeError(f"the calibration policy has {len(problems)} problems", problems=tuple(problems))
+        raise one_error(problems, f"the calibration policy has {len(problems)} problems", SchemeError)
     group_by = declaration.group_by
     columns = () if group_by is None else (group_by,) if isinstance(group_by, str) else tuple(group_by)
     return Policy(
@@ -228,9 +226,7 @@ def load_policy(source: str | Path | Mapping[str, Any], scale: GradeScale) -> Po
             _translate({**error, "loc": ("calibration", *error["loc"])}).located(source=where, line=None)
             for error in exc.errors()
         )
-        if len(problems) == 1:
-            raise problems[0] from None
-        raise SchemeError(f"the calibration policy has {len(problems)} problems", problems=problems) from None
+        raise one_error(problems, f"the calibration policy has {len(problems)} problems", SchemeError) from None
     try:
         return compile_policy(declaration, scale)
     except SchemeError as exc:

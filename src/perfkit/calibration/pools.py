@@ -17,7 +17,7 @@ import attrs
 from perfkit.calibration.allocation import Limit
 from perfkit.calibration.policy import Policy
 from perfkit.calibration.scale import GradeScale
-from perfkit.errors import CalibrationError, DataError
+from perfkit.errors import CalibrationError, DataError, one_error
 from perfkit.numbers import to_decimal
 from perfkit.org import Roster
 from perfkit.rules.scorecard import ScoreCard
@@ -100,9 +100,7 @@ def members_of(
     for eid in sorted(set(scores) - seen):
         problems.append(CalibrationError("has a score but is not in the calibration", employee_id=eid))
     if problems:
-        if len(problems) == 1:
-            raise problems[0]
-        raise CalibrationError(f"{len(problems)} people cannot be calibrated", problems=tuple(problems))
+        raise one_error(problems, f"{len(problems)} people cannot be calibrated", CalibrationError)
     return members
 
 

@@ -20,8 +20,8 @@ from perfkit.metrics.attribution import Attribution, attribute
 from perfkit.metrics.compute import compute
 from perfkit.metrics.definitions import MetricDefinitions, load_metrics, validate_metrics
 from perfkit.metrics.lineage import Contribution, MetricResults, MetricValue
-from perfkit.metrics.records import RecordStore, SourceRecord, correction, manual_entry
 from perfkit.metrics.reconcile import Reconciliation, reconcile
+from perfkit.metrics.records import RecordStore, SourceRecord, correction, manual_entry
 from perfkit.metrics.scoring import TracedEvaluation, evaluate_records
 
 __all__ = [

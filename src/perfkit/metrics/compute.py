@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from perfkit._time import parse_datetime
-from perfkit.errors import DataError
+from perfkit.errors import DataError, one_error
 from perfkit.metrics.attribution import ONE as _ONE
 from perfkit.metrics.attribution import Attribution, Share, attribute
 from perfkit.metrics.definitions import (
@@ -49,7 +49,6 @@ from perfkit.rules.formula import EvalFailure, Formula
 __all__ = ["compute"]
 
 _ZERO = Decimal(0)
-_MAX_LISTED = 10
 
 Need = tuple[str, Period]
 Reader = Callable[[SourceRecord], Any]
@@ -181,13 +180,8 @@ def _reads(compiled: CompiledMetrics, metric_id: str, when: Period) -> list[Need
 
 
 def _raise(problems: list[DataError], summary: str) -> None:
-    if not problems:
-        return
-    if len(problems) == 1:
-        raise problems[0]
-    listed = "\n".join(f"  - {p}".replace("\n", "\n    ") for p in problems[:_MAX_LISTED])
-    more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
-    raise DataError(f"{summary} ({len(problems)} problems):\n{listed}{more}", problems=tuple(problems))
+    if problems:
+        raise one_error(problems, f"{summary} ({len(problems)} problems)", DataError)
 
 
 class _Engine:

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 import attrs
 
-from perfkit.errors import DataError, PerfkitError, SchemeError
+from perfkit.errors import DataError, SchemeError, one_error
 from perfkit.io.rows import to_row_list
 from perfkit.metrics.compute import compute
 from perfkit.metrics.definitions import CompiledMetrics, MetricDefinitions, load_metrics
@@ -62,7 +62,6 @@ Origin = Literal["metric", "no_data_zero", "default"]
 """Where a bound input's value came from: the metric's value, the metric's ``no_data: zero``
 (no data, counted as 0), or the input's ``default`` (the metric had no data)."""
 
-_MAX_LISTED = 10
 
 
 @attrs.frozen(kw_only=True)
@@ -509,9 +508,4 @@ def _relocated(error: DataError, positions: list[int | None]) -> DataError:
 
 
 def _one(problems: list[DataError], summary: str) -> DataError:
-    if len(problems) == 1:
-        return problems[0]
-    listed = "\n".join(f"  - {p}".replace("\n", "\n    ") for p in problems[:_MAX_LISTED])
-    more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
-    errors: tuple[PerfkitError, ...] = tuple(problems)
-    return DataError(f"{summary} ({len(problems)} problems):\n{listed}{more}", problems=errors)
+    return one_error(problems, f"{summary} ({len(problems)} problems)", DataError)
