@@ -75,9 +75,9 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from perfkit._files import Positions, read_text
+from perfkit._files import Positions, parse_path, read_text
 from perfkit.errors import SchemeError
-from perfkit.scheme import FORMAT_VERSION, _parse_path, combine, format_path  # loaded first by perfkit/__init__
+from perfkit.scheme import FORMAT_VERSION, combine, format_path  # loaded first by perfkit/__init__
 
 __all__ = ["Origin", "Reader", "Resolved", "read_file", "resolve"]
 
@@ -122,7 +122,7 @@ class Resolved:
         parent that is.
         """
 
-        loc = path if isinstance(path, tuple) else _parse_path(path)
+        loc = path if isinstance(path, tuple) else parse_path(path)
         while loc:
             if loc in self.origins:
                 return self.origins[loc]

@@ -18,7 +18,7 @@ import yaml
 
 from perfkit.errors import SchemeError
 
-__all__ = ["Positions", "dump_json", "dump_yaml", "plain", "read_text"]
+__all__ = ["Positions", "dump_json", "dump_yaml", "line_of", "parse_path", "plain", "read_text"]
 
 Positions = dict[tuple[Any, ...], int]
 """Field path (``("kpis", 2, "weight")``) → 1-based line."""
@@ -147,3 +147,25 @@ def dump_yaml(data: Any) -> str:
 
 def dump_json(data: Any) -> str:
     return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
+
+
+def parse_path(path: str | None) -> tuple[Any, ...]:
+    """``kpis[2].score`` as a location tuple: ``("kpis", 2, "score")``."""
+    if not path:
+        return ()
+    parts: list[Any] = []
+    for piece in path.replace("[", ".[").split("."):
+        if not piece:
+            continue
+        parts.append(int(piece[1:-1]) if piece.startswith("[") else piece)
+    return tuple(parts)
+
+
+def line_of(path: str | None, positions: Positions) -> int | None:
+    """The line of a field path in a file read by :func:`read_text`, or of its nearest parent."""
+    loc = parse_path(path)
+    while loc:
+        if loc in positions:
+            return positions[loc]
+        loc = loc[:-1]
+    return positions.get(())

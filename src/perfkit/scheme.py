@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from perfkit._files import Positions, dump_json, dump_yaml, read_text
+from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_text
 from perfkit.errors import SchemeError
 from perfkit.numbers import RoundingMode, plain_text, shift, to_decimal
 from perfkit.rules.tables import DecisionTable
@@ -570,7 +570,7 @@ def _build(data: Any, *, source: str | None, positions: Positions) -> Scheme:
         raise SchemeError("a scheme is a mapping of fields (perfkit: 1, id: ..., kpis: ...)", source=source, line=1)
     for key in data:
         if not isinstance(key, str):
-            raise SchemeError(f"unknown field {key!r}", source=source, line=_line_of(str(key), positions))
+            raise SchemeError(f"unknown field {key!r}", source=source, line=line_of(str(key), positions))
     scheme_id = data.get("id") if isinstance(data.get("id"), str) else None
     resolved = None
     if "extends" in data:
@@ -614,12 +614,12 @@ def combine(
     def elsewhere(problem: SchemeError) -> bool:  # found in a base file (extends)
         return problem.source not in (None, source)
 
-    def line_of(problem: SchemeError) -> int | None:
-        return problem.line if elsewhere(problem) else problem.line or _line_of(problem.path, positions or {})
+    def line_in_file(problem: SchemeError) -> int | None:
+        return problem.line if elsewhere(problem) else problem.line or line_of(problem.path, positions or {})
 
     located = []
-    for problem in sorted(problems, key=lambda p: (elsewhere(p), p.source or "", line_of(p) or 0)):
-        copy = problem.located(source=problem.source if elsewhere(problem) else source, line=line_of(problem))
+    for problem in sorted(problems, key=lambda p: (elsewhere(p), p.source or "", line_in_file(p) or 0)):
+        copy = problem.located(source=problem.source if elsewhere(problem) else source, line=line_in_file(problem))
         copy.scheme_id = scheme_id
         located.append(copy)
     if len(located) == 1:
@@ -642,26 +642,6 @@ def format_path(loc: tuple[Any, ...]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
-
-
-def _parse_path(path: str | None) -> tuple[Any, ...]:
-    if not path:
-        return ()
-    parts: list[Any] = []
-    for piece in path.replace("[", ".[").split("."):
-        if not piece:
-            continue
-        parts.append(int(piece[1:-1]) if piece.startswith("[") else piece)
-    return tuple(parts)
-
-
-def _line_of(path: str | None, positions: Positions) -> int | None:
-    loc = _parse_path(path)
-    while loc:
-        if loc in positions:
-            return positions[loc]
-        loc = loc[:-1]
-    return positions.get(())
 
 
 _FIELDS = sorted(

@@ -410,6 +410,20 @@ class TestLoadPolicy:
         assert caught.value.source == str(path)
         assert caught.value.path == "calibration.distribution"
 
+    def test_a_problem_in_a_file_names_its_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text("mode: hybrid\ndistribution:\n  S: 10%\n  Q: 50%\n", encoding="utf-8")
+        with pytest.raises(SchemeError) as caught:
+            load_policy(path, SCALE)
+        assert (caught.value.source, caught.value.line, caught.value.path) == (str(path), 4, "calibration.distribution.Q")
+
+    def test_a_shape_problem_under_a_calibration_key_names_its_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text("calibration:\n  mode: hybrid\n  ties: sometimes\n", encoding="utf-8")
+        with pytest.raises(SchemeError) as caught:
+            load_policy(path, SCALE)
+        assert (caught.value.line, caught.value.path) == (3, "calibration.ties")
+
     def test_shape_errors_use_the_same_field_paths_as_check_errors(self, tmp_path: Path) -> None:
         """In the same file, a bad mode sits at calibration.mode as a bad quota sits at calibration.distribution."""
         path = tmp_path / "policy.yaml"

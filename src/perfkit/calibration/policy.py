@@ -200,12 +200,17 @@ def compile_policy(declaration: Calibration, scale: GradeScale, *, path: str = "
 
 
 def load_policy(source: str | Path | Mapping[str, Any], scale: GradeScale) -> Policy:
-    """A policy from a YAML/JSON file or a mapping (the body of a ``calibration:`` section)."""
+    """A policy from a YAML/JSON file or a mapping (the body of a ``calibration:`` section).
+
+    Problems name the field (``calibration.distribution.S``) and, for a file, its line.
+    """
     from pydantic import ValidationError
 
-    from perfkit._files import read_text
+    from perfkit._files import Positions, line_of, read_text
+    from perfkit.scheme import _translate
 
     where: str | None = None
+    positions: Positions = {}
     if isinstance(source, Mapping):
         data: Any = dict(source)
     else:
@@ -214,28 +219,27 @@ def load_policy(source: str | Path | Mapping[str, Any], scale: GradeScale) -> Po
             text = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
             raise SchemeError(f"cannot read the policy: {exc.strerror}", source=where) from None
-        data, _ = read_text(text, source=where)
+        data, positions = read_text(text, source=where)
         if isinstance(data, Mapping) and "calibration" in data:
             data = data["calibration"]
+        else:  # a bare policy: its fields sit at the top of the file
+            positions = {("calibration", *loc): line for loc, line in positions.items()}
+
+    def located(problem: SchemeError) -> SchemeError:
+        return problem if where is None else problem.located(source=where, line=line_of(problem.path, positions))
+
     try:
         declaration = Calibration.model_validate(data)
     except ValidationError as exc:
-        from perfkit.scheme import _translate
-
-        problems = tuple(
-            _translate({**error, "loc": ("calibration", *error["loc"])}).located(source=where, line=None)
-            for error in exc.errors()
-        )
+        problems = tuple(located(_translate({**e, "loc": ("calibration", *e["loc"])})) for e in exc.errors())
         raise one_error(problems, f"the calibration policy has {len(problems)} problems", SchemeError) from None
     try:
         return compile_policy(declaration, scale)
     except SchemeError as exc:
         if where is None:
             raise
-        located = tuple(p.located(source=where, line=None) for p in exc.problems if isinstance(p, SchemeError))
-        if len(located) == 1:
-            raise located[0] from None
-        raise SchemeError(exc.message, problems=located) from None
+        problems = tuple(located(p) for p in exc.problems if isinstance(p, SchemeError))
+        raise one_error(problems, f"the calibration policy has {len(problems)} problems", SchemeError) from None
 
 
 def _grades(key: str, scale: GradeScale, path: str, problems: list[SchemeError]) -> tuple[str, ...] | None:

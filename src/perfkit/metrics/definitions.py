@@ -45,7 +45,7 @@ from pydantic import (
     model_validator,
 )
 
-from perfkit._files import Positions, dump_json, dump_yaml, read_text
+from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_text
 from perfkit.errors import FormulaError, SchemeError
 from perfkit.metrics.attribution import Attribution
 from perfkit.rules.formula import Formula
@@ -311,7 +311,7 @@ def _build(data: Any, source: str | None, positions: Positions) -> MetricDefinit
 
 
 def _combine(problems: list[SchemeError], source: str | None, positions: Positions) -> SchemeError:
-    located = [p.located(source=source, line=p.line or _line_of(p.path, positions)) for p in problems]
+    located = [p.located(source=source, line=p.line or line_of(p.path, positions)) for p in problems]
     located.sort(key=lambda p: p.line or 0)
     if len(located) == 1:
         return located[0]
@@ -319,17 +319,6 @@ def _combine(problems: list[SchemeError], source: str | None, positions: Positio
     lines = [f"the metric definitions{where} have {len(located)} problems:"]
     lines += [f"{n}. " + str(p).replace("\n", "\n   ") for n, p in enumerate(located, 1)]
     return SchemeError("\n".join(lines), source=source, problems=tuple(located))
-
-
-def _line_of(path: str | None, positions: Positions) -> int | None:
-    loc: tuple[Any, ...] = tuple(
-        int(part[1:-1]) if part.startswith("[") else part for part in (path or "").replace("[", ".[").split(".") if part
-    )
-    while loc:
-        if loc in positions:
-            return positions[loc]
-        loc = loc[:-1]
-    return positions.get(())
 
 
 _FIELDS = sorted(
