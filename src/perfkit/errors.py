@@ -6,6 +6,7 @@ Every error perfkit raises is a :class:`PerfkitError`. The tree::
     ├── SchemeError (ValueError) a scheme (file or object) is malformed or inconsistent
     │   └── FormulaError         a formula does not parse, check, or fold
     ├── DataError (ValueError)   an input row is bad, or a formula fails on it
+    ├── GoalGraphError (ValueError)    a goal file or goal graph is inconsistent (names the goal ids)
     ├── CalibrationError (ValueError)  a calibration policy, pool or override cannot be met
     └── AuditError (ValueError)  an audit log was edited, reordered or cut
 
@@ -22,7 +23,16 @@ from typing import Any, TypeVar
 
 from perfkit._text import display_width
 
-__all__ = ["AuditError", "CalibrationError", "DataError", "FormulaError", "PerfkitError", "SchemeError", "one_error"]
+__all__ = [
+    "AuditError",
+    "CalibrationError",
+    "DataError",
+    "FormulaError",
+    "GoalGraphError",
+    "PerfkitError",
+    "SchemeError",
+    "one_error",
+]
 
 
 class PerfkitError(Exception):
@@ -231,6 +241,50 @@ class DataError(PerfkitError, ValueError):
         }
 
 
+class GoalGraphError(PerfkitError, ValueError):
+    """A goal, a goal file or a change to a goal graph is inconsistent.
+
+    ``goals`` names the goal ids involved, in order (for a cycle, the goals around it, the
+    first repeated at the end); ``path`` is the field path inside a goal file
+    (``goals[3].contributes_to[0].goal``), ``source`` the file and ``line`` its line there,
+    when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        goals: tuple[str, ...] = (),
+        path: str | None = None,
+        source: str | None = None,
+        line: int | None = None,
+        problems: tuple[PerfkitError, ...] = (),
+    ) -> None:
+        super().__init__(message, problems=problems)
+        self.goals = goals
+        self.path = path
+        self.source = source
+        self.line = line
+
+    def __str__(self) -> str:
+        where = []
+        if self.source is not None:
+            where.append(self.source + (f":{self.line}" if self.line is not None else ""))
+        if self.path is not None and not self._problems:
+            where.append(self.path)
+        if len(self.goals) == 1 and not self._problems:
+            where.append(f"goal {self.goals[0]!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "goals": list(self.goals) or None,
+            "path": self.path,
+            "source": self.source,
+            "line": self.line,
+        }
+
+
 class CalibrationError(PerfkitError, ValueError):
     """A calibration cannot go ahead: a bad policy, an impossible pool, a bad override.
 
@@ -294,7 +348,7 @@ class AuditError(PerfkitError, ValueError):
         return {"seq": self.seq, "event_hash": self.event_hash}
 
 
-E = TypeVar("E", SchemeError, DataError, CalibrationError)
+E = TypeVar("E", SchemeError, DataError, CalibrationError, GoalGraphError)
 
 MOST_LISTED = 10
 """How many problems :func:`one_error` writes into its message (all stay in ``.problems``)."""

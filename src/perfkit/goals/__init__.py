@@ -1,0 +1,30 @@
+"""Goal graphs: strategy → team → person, cascaded exactly, rolled up, revised with a trail.
+
+See ``docs/goals.md``. The public names:
+
+- declarations (what a goal file says): :class:`Goal`, :class:`Contribution`,
+  :class:`CheckIn`, :class:`CheckinSchedule`, :class:`Revision`, :class:`Owner`;
+- :class:`GoalGraph` and :func:`load_goals` / :func:`validate_goals` / :func:`dump_goals`;
+- :class:`Rollup` and :class:`GoalProgress` (``graph.rollup(as_of)``), :func:`attainment`.
+"""
+
+from perfkit.goals.files import dump_goals, load_goals, validate_goals
+from perfkit.goals.graph import GoalGraph
+from perfkit.goals.model import CheckIn, CheckinSchedule, Contribution, Goal, Owner, Revision
+from perfkit.goals.rollup import GoalProgress, Rollup, attainment
+
+__all__ = [
+    "CheckIn",
+    "CheckinSchedule",
+    "Contribution",
+    "Goal",
+    "GoalGraph",
+    "GoalProgress",
+    "Owner",
+    "Revision",
+    "Rollup",
+    "attainment",
+    "dump_goals",
+    "load_goals",
+    "validate_goals",
+]

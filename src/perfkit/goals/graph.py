@@ -1,0 +1,725 @@
+"""GoalGraph: goals joined by ``contributes`` and ``supports`` edges, checked as a whole.
+
+The graph is a networkx directed graph (:attr:`GoalGraph.nx`) whose edges run from a
+child goal to its parent: ``contributes`` edges carry a weight and feed the parent's
+rollup, ``supports`` edges record alignment only. A goal may contribute to several
+parents, owned by anyone. A graph is immutable: :meth:`~GoalGraph.add`,
+:meth:`~GoalGraph.link`, :meth:`~GoalGraph.check_in` and the revision methods return a
+new graph and leave the old one as it was.
+
+Building a graph checks everything at once and raises one
+:class:`~perfkit.errors.GoalGraphError` listing every problem, each naming its goal ids:
+duplicate ids, unknown parents, cycles (the goals around each one), a child whose period
+does not lie within its parent's, weights under a parent that do not sum to 100%, a key
+result without a target, a revision that predates its goal, and so on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+import networkx as nx
+
+from perfkit.errors import FormulaError, GoalGraphError, PerfkitError, one_error
+from perfkit.goals.model import CheckIn, Contribution, Goal, Revision
+from perfkit.numbers import to_decimal
+from perfkit.org import Roster
+from perfkit.periods import Calendar, Period
+from perfkit.rules.compile import check_weights
+from perfkit.rules.formula import Formula
+
+__all__ = ["EdgeKind", "GoalGraph"]
+
+EdgeKind = Literal["contributes", "supports"]
+COUNTED = ("active", "closed")
+"""Statuses whose goals count in their parents' rollups (an expired goal is an active one)."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Timeline:
+    """A goal's check-ins and approved revisions as instants, for as-of lookups."""
+
+    checkin_times: tuple[datetime.datetime, ...]
+    checkins: tuple[CheckIn, ...]
+    """Sorted by time, then by their order in the file."""
+    revision_times: tuple[datetime.datetime, ...]
+    """When each approved revision applies: the later of its effective and decided times."""
+    revisions: tuple[Revision, ...]
+
+
+class GoalGraph:
+    """A checked set of goals and the edges between them. Build one with :func:`load_goals`,
+    :meth:`from_goals` or :meth:`from_dict`.
+
+    >>> graph = GoalGraph.from_dict({"perfkit_goals": 1, "goals": [
+    ...     {"id": "grow", "title": "Grow", "owner": "org", "period": "2026"},
+    ...     {"id": "kr1", "title": "Revenue", "kind": "key_result", "owner": "person:1001",
+    ...      "period": "2026", "target": 100, "contributes_to": ["grow"]}]})
+    >>> graph.children("grow"), graph.parents("kr1")
+    (('kr1',), ('grow',))
+    """
+
+    __slots__ = (
+        "_cache",
+        "_calendar",
+        "_children",
+        "_formulas",
+        "_goals",
+        "_index",
+        "_nx",
+        "_order",
+        "_parents",
+        "_periods",
+        "_roster",
+        "_source",
+        "_timelines",
+        "_weights",
+        "_counted",
+    )
+
+    _goals: tuple[Goal, ...]
+    _index: dict[str, int]
+    _calendar: Calendar
+    _roster: Roster | None
+    _source: str | None
+    _nx: nx.DiGraph
+    _periods: tuple[Period, ...]
+    _children: tuple[tuple[int, ...], ...]
+    _parents: tuple[tuple[int, ...], ...]
+    _weights: tuple[tuple[Decimal, ...] | None, ...]
+    _order: tuple[int, ...]
+    _counted: tuple[bool, ...]
+    _formulas: dict[int, Formula]
+    _timelines: tuple[Timeline, ...]
+    _cache: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("build a GoalGraph with load_goals(), GoalGraph.from_goals() or GoalGraph.from_dict()")
+
+    # -- building ------------------------------------------------------------------------
+
+    @classmethod
+    def from_goals(
+        cls,
+        goals: Iterable[Goal | Mapping[str, Any]],
+        *,
+        calendar: Calendar | None = None,
+        roster: Roster | None = None,
+    ) -> GoalGraph:
+        """Check ``goals`` (:class:`Goal` objects or their plain data) as a graph.
+
+        ``calendar`` reads period labels and dates (default: UTC, calendar years). With a
+        ``roster``, owners must be employees (``person:``) or units (``team:``) in it.
+        Raises :class:`~perfkit.errors.GoalGraphError` listing every problem.
+        """
+        from perfkit.goals.files import read_goals
+
+        return read_goals(goals, calendar=calendar or Calendar(), roster=roster)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, roster: Roster | None = None) -> GoalGraph:
+        """A graph from the plain data of a goal file (``{"perfkit_goals": 1, "goals": [...]}``)."""
+        from perfkit.goals.files import build_file
+
+        return build_file(data, source=None, positions={}, roster=roster)
+
+    @classmethod
+    def _build(
+        cls,
+        goals: Sequence[Goal],
+        *,
+        calendar: Calendar,
+        roster: Roster | None,
+        source: str | None = None,
+        where: Mapping[int, str] | None = None,
+    ) -> GoalGraph:
+        """Check and assemble; ``where[i]`` is the field path of goal i in its file."""
+        graph = object.__new__(cls)
+        checker = _Checker(goals, calendar, roster, where or {})
+        problems = checker.run()
+        if problems:
+            raise one_error(problems, f"{len(problems)} problems in the goals", GoalGraphError)
+        set_ = object.__setattr__
+        set_(graph, "_goals", tuple(goals))
+        set_(graph, "_index", checker.index)
+        set_(graph, "_calendar", calendar)
+        set_(graph, "_roster", roster)
+        set_(graph, "_source", source)
+        set_(graph, "_nx", nx.freeze(checker.graph))
+        set_(graph, "_periods", tuple(checker.periods))
+        set_(graph, "_children", tuple(tuple(c) for c in checker.children))
+        set_(graph, "_parents", tuple(tuple(p) for p in checker.parents))
+        set_(graph, "_weights", tuple(checker.weights))
+        set_(graph, "_order", tuple(checker.order))
+        set_(graph, "_counted", tuple(checker.counted))
+        set_(graph, "_formulas", checker.formulas)
+        set_(graph, "_timelines", tuple(checker.timelines))
+        set_(graph, "_cache", {})
+        return graph
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a GoalGraph is immutable; its methods return a new graph")
+
+    def _rebuilt(self, goals: Sequence[Goal]) -> GoalGraph:
+        return GoalGraph._build(goals, calendar=self._calendar, roster=self._roster, source=self._source)
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def goals(self) -> tuple[Goal, ...]:
+        """The goals, in the order they were given."""
+        return self._goals
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(g.id for g in self._goals)
+
+    @property
+    def calendar(self) -> Calendar:
+        return self._calendar
+
+    @property
+    def roster(self) -> Roster | None:
+        return self._roster
+
+    @property
+    def nx(self) -> nx.DiGraph:
+        """The graph as a (frozen) networkx DiGraph: nodes are goal ids with a ``goal``
+        attribute; edges run child → parent with ``kind`` and, for contributions, ``weight``."""
+        return self._nx
+
+    def __len__(self) -> int:
+        return len(self._goals)
+
+    def __iter__(self) -> Iterator[Goal]:
+        return iter(self._goals)
+
+    def __contains__(self, goal_id: object) -> bool:
+        return goal_id in self._index
+
+    def __getitem__(self, goal_id: str) -> Goal:
+        return self._goals[self._position(goal_id)]
+
+    def __repr__(self) -> str:
+        return f"<GoalGraph: {len(self)} goals, {self._nx.number_of_edges()} edges>"
+
+    def period(self, goal_id: str) -> Period:
+        """The goal's period, read with the graph's calendar."""
+        return self._periods[self._position(goal_id)]
+
+    def children(self, goal_id: str, kind: EdgeKind = "contributes") -> tuple[str, ...]:
+        """The goals linked under ``goal_id`` by edges of ``kind``, in the order given."""
+        position = self._position(goal_id)
+        if kind == "contributes":
+            return tuple(self._goals[c].id for c in self._children[position])
+        return tuple(c for c in self._nx.predecessors(goal_id) if self._nx.edges[c, goal_id]["kind"] == kind)
+
+    def parents(self, goal_id: str, kind: EdgeKind = "contributes") -> tuple[str, ...]:
+        """The goals ``goal_id`` is linked to by edges of ``kind``."""
+        goal = self[goal_id]
+        return goal.parents if kind == "contributes" else goal.supports
+
+    def roots(self) -> tuple[str, ...]:
+        """Goals linked to no parent by either kind of edge (strategic roots, and orphans)."""
+        return tuple(g.id for g in self._goals if not g.contributes_to and not g.supports)
+
+    def ancestors(self, goal_id: str) -> tuple[str, ...]:
+        """Every goal above ``goal_id`` by either kind of edge, nearest first."""
+        self._position(goal_id)
+        seen: dict[str, None] = {}
+        frontier = [goal_id]
+        while frontier:
+            step = [p for g in frontier for p in self._nx.successors(g) if p not in seen and p != goal_id]
+            seen.update(dict.fromkeys(step))
+            frontier = list(dict.fromkeys(step))
+        return tuple(seen)
+
+    def descendants(self, goal_id: str) -> tuple[str, ...]:
+        """Every goal below ``goal_id`` by either kind of edge, nearest first."""
+        self._position(goal_id)
+        seen: dict[str, None] = {}
+        frontier = [goal_id]
+        while frontier:
+            step = [c for g in frontier for c in self._nx.predecessors(g) if c not in seen and c != goal_id]
+            seen.update(dict.fromkeys(step))
+            frontier = list(dict.fromkeys(step))
+        return tuple(seen)
+
+    def subgraph(self, goal_id: str) -> GoalGraph:
+        """``goal_id`` and everything below it, as a graph of its own (links to goals
+        outside it are dropped)."""
+        keep = {goal_id, *self.descendants(goal_id)}
+        goals = []
+        for goal in self._goals:
+            if goal.id not in keep:
+                continue
+            top = goal.id == goal_id
+            links = () if top else tuple(c for c in goal.contributes_to if c.goal in keep)
+            supports = () if top else tuple(s for s in goal.supports if s in keep)
+            goals.append(goal.model_copy(update={"contributes_to": links, "supports": supports}))
+        return self._rebuilt(goals)
+
+    def owned_by(self, employee_id: str) -> tuple[str, ...]:
+        """Ids of the goals a person owns (``person:<employee_id>``)."""
+        return tuple(g.id for g in self._goals if g.owner.kind == "person" and g.owner.id == employee_id)
+
+    def history(self, goal_id: str) -> tuple[dict[str, Any], ...]:
+        """Everything that happened to a goal, oldest first: its creation, each revision
+        (proposed, and decided when it was), and each check-in, as plain data."""
+        goal = self[goal_id]
+        period = self.period(goal_id)
+        start = self.instant(goal.created) if goal.created else period.start
+        events: list[tuple[datetime.datetime, int, dict[str, Any]]] = [
+            (start, 0, {"event": "created", "at": start.isoformat(), **goal.model_dump(mode="json", include={"target", "baseline"})})
+        ]
+        for n, revision in enumerate(goal.revisions):
+            effective = self.instant(revision.effective)
+            entry = {"event": "revision", "index": n, **revision.model_dump(mode="json", exclude_none=True)}
+            events.append((effective, 1, entry))
+        for checkin in goal.checkins:
+            entry = {"event": "checkin", **checkin.model_dump(mode="json", exclude_none=True)}
+            events.append((self.instant(checkin.at), 2, entry))
+        events.sort(key=lambda e: (e[0], e[1]))
+        return tuple(e for _, _, e in events)
+
+    def instant(self, value: datetime.date | datetime.datetime | str) -> datetime.datetime:
+        """A date (its start, in the graph's calendar), an aware time, or ISO text, as an aware time."""
+        return _to_instant(value, self._calendar)
+
+    def cutoff(self, as_of: datetime.date | datetime.datetime | str) -> datetime.datetime:
+        """The first instant *after* ``as_of``: a date includes its whole day."""
+        if isinstance(as_of, str):
+            from perfkit.goals.model import _instant
+
+            as_of = _instant(as_of)
+        if isinstance(as_of, datetime.datetime):
+            if as_of.tzinfo is None:
+                raise GoalGraphError(f"the time {as_of.isoformat()} has no time zone; add one or give a date")
+            return as_of + datetime.timedelta(microseconds=1)
+        return self._calendar.start_of(as_of + datetime.timedelta(days=1))
+
+    def _position(self, goal_id: str) -> int:
+        try:
+            return self._index[goal_id]
+        except (KeyError, TypeError):
+            raise GoalGraphError(_unknown(goal_id, self._index), goals=(str(goal_id),)) from None
+
+    # -- changing (each returns a new graph) ---------------------------------------------
+
+    def add(self, *goals: Goal | Mapping[str, Any]) -> GoalGraph:
+        """A new graph with ``goals`` added (their links are checked like the rest)."""
+        from perfkit.goals.files import to_goal
+
+        return self._rebuilt([*self._goals, *(to_goal(g) for g in goals)])
+
+    def link(
+        self, child: str, parent: str, *, kind: EdgeKind = "contributes", weight: object = None
+    ) -> GoalGraph:
+        """A new graph with an edge from ``child`` to ``parent``.
+
+        Refused with a :class:`~perfkit.errors.GoalGraphError` when either goal is unknown,
+        the edge exists, or it would close a cycle (the error names the goals around it).
+        """
+        for goal_id in (child, parent):
+            self._position(goal_id)
+        if child == parent:
+            raise GoalGraphError(f"goal {child!r} cannot be linked to itself", goals=(child,))
+        if self._nx.has_edge(child, parent):
+            raise GoalGraphError(f"{child!r} is already linked to {parent!r}", goals=(child, parent))
+        if nx.has_path(self._nx, parent, child):
+            path = nx.shortest_path(self._nx, parent, child)
+            cycle = (child, *path)
+            raise GoalGraphError(
+                f"linking {child!r} to {parent!r} would make a cycle: {' → '.join(cycle)}", goals=cycle
+            )
+        goal = self[child]
+        if kind == "contributes":
+            link = Contribution(goal=parent, weight=weight)  # type: ignore[arg-type]
+            changed = goal.model_copy(update={"contributes_to": (*goal.contributes_to, link)})
+        elif weight is not None:
+            raise GoalGraphError("a supports edge carries no weight (it does not feed the rollup)", goals=(child,))
+        else:
+            changed = goal.model_copy(update={"supports": (*goal.supports, parent)})
+        return self._replace(changed)
+
+    def check_in(
+        self,
+        goal_id: str,
+        value: object,
+        *,
+        at: datetime.date | datetime.datetime | str,
+        note: str | None = None,
+        by: str | None = None,
+    ) -> GoalGraph:
+        """A new graph with a check-in recorded on ``goal_id``."""
+        goal = self[goal_id]
+        checkin = _model(CheckIn, {"at": at, "value": value, "note": note, "by": by}, goal_id)
+        return self._replace(goal.model_copy(update={"checkins": (*goal.checkins, checkin)}))
+
+    def propose(
+        self,
+        goal_id: str,
+        *,
+        target: object,
+        effective: datetime.date | datetime.datetime | str,
+        reason: str,
+        proposed_by: str,
+        baseline: object = None,
+    ) -> GoalGraph:
+        """A new graph with a proposed target change; it applies once :meth:`approve`\\ d."""
+        goal = self[goal_id]
+        data = {"target": target, "effective": effective, "reason": reason, "proposed_by": proposed_by}
+        if baseline is not None:
+            data["baseline"] = baseline
+        revision = _model(Revision, data, goal_id)
+        return self._replace(goal.model_copy(update={"revisions": (*goal.revisions, revision)}))
+
+    def approve(
+        self, goal_id: str, *, by: str, at: datetime.date | datetime.datetime | str, revision: int = -1
+    ) -> GoalGraph:
+        """A new graph where a proposed revision (default: the latest) is approved by ``by`` at ``at``."""
+        return self._decide(goal_id, "approved", by, at, revision)
+
+    def reject(
+        self, goal_id: str, *, by: str, at: datetime.date | datetime.datetime | str, revision: int = -1
+    ) -> GoalGraph:
+        """A new graph where a proposed revision (default: the latest) is rejected."""
+        return self._decide(goal_id, "rejected", by, at, revision)
+
+    def _decide(self, goal_id: str, state: str, by: str, at: object, index: int) -> GoalGraph:
+        goal = self[goal_id]
+        try:
+            revision = goal.revisions[index]
+        except IndexError:
+            raise GoalGraphError(
+                f"there is no revision {index} (the goal has {len(goal.revisions)})", goals=(goal_id,)
+            ) from None
+        if revision.state != "proposed":
+            raise GoalGraphError(f"revision {index} was already {revision.state}", goals=(goal_id,))
+        decided = _model(Revision, {**revision.model_dump(), "state": state, "decided_by": by, "decided_at": at}, goal_id)
+        revisions = list(goal.revisions)
+        revisions[index] = decided
+        return self._replace(goal.model_copy(update={"revisions": tuple(revisions)}))
+
+    def with_status(self, goal_id: str, status: str) -> GoalGraph:
+        """A new graph with the goal's declared status changed (``closed``, ``archived``...)."""
+        goal = self[goal_id]
+        return self._replace(_model(Goal, {**goal.model_dump(), "status": status}, goal_id))
+
+    def _replace(self, goal: Goal) -> GoalGraph:
+        goals = list(self._goals)
+        goals[self._index[goal.id]] = goal
+        return self._rebuilt(goals)
+
+    # -- computing -----------------------------------------------------------------------
+
+    def rollup(
+        self,
+        as_of: datetime.date | datetime.datetime | str,
+        *,
+        metric_values: Mapping[str, object] | None = None,
+    ) -> Any:
+        """Every goal's value and progress as of a date: see :class:`perfkit.goals.Rollup`."""
+        from perfkit.goals.rollup import Rollup
+
+        return Rollup.compute(self, as_of, metric_values=metric_values)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _to_instant(value: datetime.date | datetime.datetime | str, calendar: Calendar) -> datetime.datetime:
+    if isinstance(value, str):
+        from perfkit.goals.model import _instant
+
+        value = _instant(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise GoalGraphError(f"the time {value.isoformat()} has no time zone; add one or give a date")
+        return value
+    return calendar.start_of(value)
+
+
+def _model(model: type[Any], data: Mapping[str, Any], goal_id: str) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise GoalGraphError(f"{where}: {message}" if where else message, goals=(goal_id,)) from None
+
+
+def _unknown(goal_id: object, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(goal_id), list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"there is no goal {goal_id!r}{hint}"
+
+
+class _Checker:
+    """Checks a list of goals as a graph, collecting every problem, and assembles the parts."""
+
+    def __init__(self, goals: Sequence[Goal], calendar: Calendar, roster: Roster | None, where: Mapping[int, str]):
+        self.goals = goals
+        self.calendar = calendar
+        self.roster = roster
+        self.where = where
+        self.problems: list[GoalGraphError] = []
+        self.index: dict[str, int] = {}
+        self.graph = nx.DiGraph()
+        self.periods: list[Period] = []
+        self.children: list[list[int]] = [[] for _ in goals]
+        self.parents: list[list[int]] = [[] for _ in goals]
+        self.weights: list[tuple[Decimal, ...] | None] = [None] * len(goals)
+        self.order: list[int] = []
+        self.counted: list[bool] = [False] * len(goals)
+        self.formulas: dict[int, Formula] = {}
+        self.timelines: list[Timeline] = []
+        self._period_cache: dict[str, Period | PerfkitError] = {}
+
+    def problem(self, message: str, goals: tuple[str, ...], i: int | None, field: str | None = None) -> None:
+        path = None
+        if i is not None:
+            base = self.where.get(i, f"goals[{i}]")
+            path = f"{base}.{field}" if field else base
+        self.problems.append(GoalGraphError(message, goals=goals, path=path))
+
+    def run(self) -> list[GoalGraphError]:
+        self._ids()
+        self._goals()
+        self._edges()
+        if not self.problems:
+            self._cycles()
+        if not self.problems:
+            self._structure()
+        return self.problems
+
+    def _ids(self) -> None:
+        first: dict[str, int] = {}
+        for i, goal in enumerate(self.goals):
+            if goal.id in first:
+                self.problem(f"the goal id {goal.id!r} is used twice (also goals[{first[goal.id]}])", (goal.id,), i, "id")
+            else:
+                first[goal.id] = i
+        self.index = first
+        self.graph.add_nodes_from((g.id, {"goal": g}) for i, g in enumerate(self.goals) if first[g.id] == i)
+
+    def _period(self, label: str) -> Period | PerfkitError:
+        if label not in self._period_cache:
+            try:
+                self._period_cache[label] = self.calendar.period(label)
+            except PerfkitError as exc:
+                self._period_cache[label] = exc
+        return self._period_cache[label]
+
+    def _goals(self) -> None:
+        for i, goal in enumerate(self.goals):
+            period = self._period(goal.period)
+            if isinstance(period, PerfkitError):
+                self.problem(f"the period {goal.period!r} cannot be read: {period.message}", (goal.id,), i, "period")
+                period = self.calendar.period("2000")
+            self.periods.append(period)
+            self._measure(i, goal)
+            self._owner(i, goal)
+            self.timelines.append(self._timeline(i, goal, period))
+
+    def _measure(self, i: int, goal: Goal) -> None:
+        ids = (goal.id,)
+        mode = goal.mode
+        if goal.kind == "key_result" and goal.target is None:
+            self.problem("a key result needs a target", ids, i, "target")
+        elif mode in ("checkins", "metric") and goal.target is None:
+            self.problem(f"progress from {mode} is measured against a target; give target:", ids, i, "target")
+        elif mode == "children" and goal.rollup == "sum" and goal.target is None:
+            self.problem("a sum rollup adds the children's values toward a target; give target:", ids, i, "target")
+        if goal.target is not None and goal.target == goal.baseline:
+            self.problem(f"the target equals the baseline ({goal.target}), so progress cannot be measured", ids, i, "target")
+        for n, revision in enumerate(goal.revisions):
+            baseline = goal.baseline if revision.baseline is None else revision.baseline
+            if revision.target == baseline:
+                self.problem("the revised target equals the baseline", ids, i, f"revisions[{n}].target")
+        if mode == "metric" and goal.metric is None:
+            self.problem("progress from a metric names the metric: give metric:", ids, i, "metric")
+        if mode != "metric" and goal.metric is not None:
+            self.problem(f"metric: is only read with progress: metric (this goal's progress is {mode})", ids, i, "metric")
+        if mode == "metric" and goal.owner.kind == "org":
+            self.problem("a metric-bound goal is owned by a person or a team (metrics are per employee or unit)", ids, i, "owner")
+        if mode == "children" and goal.checkins:
+            self.problem("this goal's progress comes from its children, so it takes no check-ins", ids, i, "checkins")
+        if goal.rollup == "formula" and mode == "children" and goal.formula is None:
+            self.problem("rollup: formula needs a formula: over the children's ids", ids, i, "formula")
+        if goal.formula is not None and (goal.rollup != "formula" or mode != "children"):
+            self.problem("formula: is only read with progress: children and rollup: formula", ids, i, "formula")
+
+    def _owner(self, i: int, goal: Goal) -> None:
+        if self.roster is None or goal.owner.kind == "org":
+            return
+        owner = goal.owner
+        if owner.kind == "person" and owner.id not in self.roster:
+            self.problem(f"the owner {owner} is not in the roster", (goal.id,), i, "owner")
+        if owner.kind == "team":
+            try:
+                self.roster.unit(owner.id or "")
+            except PerfkitError:
+                self.problem(f"the owner {owner} is not a unit of the roster", (goal.id,), i, "owner")
+
+    def _timeline(self, i: int, goal: Goal, period: Period) -> Timeline:
+        ids = (goal.id,)
+        starts = _to_instant(goal.created, self.calendar) if goal.created else period.start
+        checkins = []
+        for n, checkin in enumerate(goal.checkins):
+            checkins.append((_to_instant(checkin.at, self.calendar), n, checkin))
+        checkins.sort(key=lambda c: (c[0], c[1]))
+        revisions = []
+        for n, revision in enumerate(goal.revisions):
+            effective = _to_instant(revision.effective, self.calendar)
+            if effective < starts:
+                since = goal.created.isoformat() if goal.created else f"its period {goal.period} starts"
+                self.problem(
+                    f"the revision takes effect {revision.effective} (before the goal exists: {since})",
+                    ids, i, f"revisions[{n}].effective",
+                )
+            if revision.decided_at is not None:
+                decided = _to_instant(revision.decided_at, self.calendar)
+                proposed_floor = starts
+                if decided < proposed_floor:
+                    self.problem("the revision was decided before the goal exists", ids, i, f"revisions[{n}].decided_at")
+            if revision.state == "approved":
+                applies = effective
+                if revision.decided_at is not None:
+                    applies = max(applies, _to_instant(revision.decided_at, self.calendar))
+                revisions.append((applies, n, revision))
+        revisions.sort(key=lambda r: (r[0], r[1]))
+        return Timeline(
+            checkin_times=tuple(c[0] for c in checkins),
+            checkins=tuple(c[2] for c in checkins),
+            revision_times=tuple(r[0] for r in revisions),
+            revisions=tuple(r[2] for r in revisions),
+        )
+
+    def _edges(self) -> None:
+        for i, goal in enumerate(self.goals):
+            if self.index.get(goal.id) != i:
+                continue
+            seen: set[str] = set()
+            links: list[tuple[str, str, str]] = [
+                *((c.goal, "contributes", f"contributes_to[{n}].goal") for n, c in enumerate(goal.contributes_to)),
+                *((s, "supports", f"supports[{n}]") for n, s in enumerate(goal.supports)),
+            ]
+            for n, (parent, kind, field) in enumerate(links):
+                if parent == goal.id:
+                    self.problem("a goal cannot be linked to itself", (goal.id,), i, field)
+                    continue
+                if parent not in self.index:
+                    self.problem(_unknown(parent, self.index) + " to link to", (goal.id, parent), i, field)
+                    continue
+                if parent in seen:
+                    self.problem(f"{goal.id!r} is linked to {parent!r} twice", (goal.id, parent), i, field)
+                    continue
+                seen.add(parent)
+                p = self.index[parent]
+                data: dict[str, Any] = {"kind": kind}
+                if kind == "contributes":
+                    data["weight"] = goal.contributes_to[n].weight
+                    self.children[p].append(i)
+                    self.parents[i].append(p)
+                self.graph.add_edge(goal.id, parent, **data)
+                self._within(i, p, field)
+
+    def _within(self, child: int, parent: int, field: str) -> None:
+        inner, outer = self.periods[child], self.periods[parent]
+        if inner.start_utc < outer.start_utc or inner.end_utc > outer.end_utc:
+            goal, above = self.goals[child], self.goals[parent]
+            self.problem(
+                f"the period {goal.period} is not within the period {above.period} of {above.id!r}",
+                (goal.id, above.id), child, field,
+            )
+
+    def _cycles(self) -> None:
+        for component in sorted(nx.strongly_connected_components(self.graph), key=min):
+            if len(component) < 2:
+                continue
+            cycle_edges = nx.find_cycle(self.graph.subgraph(component), source=min(component))
+            cycle = tuple(u for u, _ in cycle_edges) + (cycle_edges[0][0],)
+            first = min(self.index[g] for g in component)
+            self.problem(f"the goals form a cycle: {' → '.join(cycle)}", cycle, first, "contributes_to")
+
+    def _structure(self) -> None:
+        """Topological order, weights, static counting, formulas; runs on an acyclic graph."""
+        n = len(self.goals)
+        pending = [len(c) for c in self.children]
+        ready = [i for i in range(n) if pending[i] == 0]
+        order: list[int] = []
+        while ready:
+            i = ready.pop()
+            order.append(i)
+            for p in self.parents[i]:
+                pending[p] -= 1
+                if pending[p] == 0:
+                    ready.append(p)
+        self.order = order
+        for i in order:
+            goal = self.goals[i]
+            status_counts = goal.status in COUNTED
+            if goal.mode != "children":
+                self.counted[i] = status_counts
+            else:
+                counted_children = [c for c in self.children[i] if self.counted[c]]
+                self.counted[i] = status_counts and bool(counted_children)
+                self._children_rules(i, goal)
+        for i, goal in enumerate(self.goals):
+            self._weights(i, goal)
+
+    def _children_rules(self, i: int, goal: Goal) -> None:
+        if goal.rollup == "sum":
+            for c in self.children[i]:
+                child = self.goals[c]
+                if child.mode == "children" and child.rollup != "sum":
+                    self.problem(
+                        f"a sum rollup adds measured values, and {child.id!r} rolls up a {child.rollup.replace('_', ' ')}"
+                        " (it has progress, not a value)",
+                        (goal.id, child.id), i, "rollup",
+                    )
+        if goal.rollup == "formula" and goal.formula is not None:
+            names = [self.goals[c].id for c in self.children[i]]
+            try:
+                self.formulas[i] = Formula.compile(goal.formula, names, path=self.where.get(i, f"goals[{i}]") + ".formula")
+            except FormulaError as exc:
+                self.problem(exc.message, (goal.id,), i, "formula")
+
+    def _weights(self, i: int, goal: Goal) -> None:
+        kids = self.children[i]
+        if not kids:
+            return
+        weights = [self._edge_weight(c, i) for c in kids]
+        given = [w is not None for w in weights]
+        ids = (goal.id, *(self.goals[c].id for c in kids))
+        if any(given) and not all(given):
+            missing = [self.goals[c].id for c, g in zip(kids, given) if not g]
+            self.problem(
+                f"some children of {goal.id!r} have weights and some do not ({', '.join(missing)}); give all or none",
+                ids, i, None,
+            )
+            return
+        if not any(given):
+            return
+        pairs = [(self.goals[c].id, w) for c, w in zip(kids, weights) if w is not None]
+        _, message = check_weights(pairs, what=f"weights of the children of {goal.id!r}")
+        if message:
+            self.problem(message, ids, i, None)
+            return
+        self.weights[i] = tuple(w for w in weights if w is not None)
+
+    def _edge_weight(self, child: int, parent: int) -> Decimal | None:
+        parent_id = self.goals[parent].id
+        for link in self.goals[child].contributes_to:
+            if link.goal == parent_id:
+                return None if link.weight is None else to_decimal(link.weight)
+        return None

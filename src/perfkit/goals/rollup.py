@@ -1,0 +1,481 @@
+"""Rollup: every goal's value and progress as of a date, exactly, full or incremental.
+
+**Own progress.** A goal measured against a number (check-ins, a metric, or a ``sum`` of
+its children's values) uses the target *approved and in force* on the date (see
+:class:`~perfkit.goals.Revision`) and its latest check-in at or before the date. Its
+attainment is ``(value - baseline) / (target - baseline)`` (mirrored for ``decrease``)
+through its curve. A goal with no check-in yet is at its baseline: progress 0, value None.
+
+**From children.** ``weighted_average`` (the edge weights, or equal weights when none are
+given), ``min``, a ``formula`` over the children's ids, or ``sum`` of their values toward
+the parent's own target.
+
+**Status.** What counts in a parent's rollup:
+
+========== =========================================================================
+draft      left out: not agreed yet. The other children's weights are scaled up.
+active     counted.
+expired    counted (an active goal past its period's end), with its latest check-in;
+           flagged by :func:`~perfkit.goals.alignment` so someone closes it.
+closed     counted, with its latest check-in (its final value).
+archived   left out, like a draft.
+========== =========================================================================
+
+A goal whose children are all left out has no progress (None) and is left out of its own
+parents' rollups in turn.
+
+Arithmetic is Decimal in :data:`perfkit.numbers.CONTEXT`; the same inputs give the same
+digits on every machine. :meth:`Rollup.with_checkin` updates one goal and then only its
+ancestors; it gives exactly the numbers a full rollup of the graph with that check-in gives.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+
+from perfkit.errors import GoalGraphError
+from perfkit.goals.graph import GoalGraph
+from perfkit.goals.model import CheckIn, Revision
+from perfkit.numbers import CONTEXT, plain_text, to_decimal
+
+__all__ = ["GoalProgress", "Rollup", "attainment"]
+
+ShownStatus = Literal["draft", "active", "expired", "closed", "archived"]
+
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+_COMPACT_AFTER = 20_000
+"""Incremental updates keep their changes in an overlay; past this size it is folded in."""
+
+
+def attainment(
+    value: Decimal,
+    *,
+    target: Decimal,
+    baseline: Decimal = _ZERO,
+    direction: str = "increase",
+    curve: str = "linear",
+    cap: Decimal | None = _ONE,
+) -> Decimal:
+    """How far ``value`` has come from ``baseline`` to ``target``, through the curve.
+
+    >>> attainment(Decimal(30), target=Decimal(40))
+    Decimal('0.75')
+    >>> attainment(Decimal(12), target=Decimal(10), baseline=Decimal(20), direction="decrease")
+    Decimal('0.8')
+    """
+    with decimal.localcontext(CONTEXT):
+        return _attain(value, baseline, target, direction == "decrease", curve == "binary", cap)
+
+
+def _attain(value: Decimal, baseline: Decimal, target: Decimal, decrease: bool, binary: bool, cap: Decimal | None) -> Decimal:
+    raw = (baseline - value) / (baseline - target) if decrease else (value - baseline) / (target - baseline)
+    if binary:
+        return _ONE if raw >= _ONE else _ZERO
+    if raw < _ZERO:
+        return _ZERO
+    if cap is not None and raw > cap:
+        return cap
+    return raw
+
+
+@attrs.frozen(kw_only=True)
+class GoalProgress:
+    """One goal's state as of a date.
+
+    ``progress`` is the attainment after the curve, as a fraction (``0.75`` is 75%), or
+    None when the goal has nothing to roll up. ``value`` is the measured value (the latest
+    check-in, the metric's value, or the sum of the children's values), None when there is
+    none. ``target`` and ``baseline`` are the ones in force on the date; ``revision`` is
+    the approved revision that set them (None for the goal's own).
+    """
+
+    goal: str
+    status: ShownStatus
+    counted: bool
+    """Whether it counts in its parents' rollups."""
+    progress: Decimal | None
+    value: Decimal | None
+    target: Decimal | None
+    baseline: Decimal | None
+    checkin: CheckIn | None = None
+    revision: Revision | None = None
+
+    @property
+    def percent(self) -> str:
+        """Progress as a percentage with one decimal (``"75.0%"``), or ``"-"``."""
+        if self.progress is None:
+            return "-"
+        with decimal.localcontext(CONTEXT):
+            shown = (self.progress * 100).quantize(Decimal("0.1"), rounding=decimal.ROUND_HALF_UP)
+        return f"{shown}%"
+
+    def to_dict(self) -> dict[str, Any]:
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else plain_text(value)
+
+        data: dict[str, Any] = {
+            "goal": self.goal,
+            "status": self.status,
+            "counted": self.counted,
+            "progress": text(self.progress),
+            "value": text(self.value),
+            "target": text(self.target),
+            "baseline": text(self.baseline),
+        }
+        if self.checkin is not None:
+            data["checkin"] = self.checkin.model_dump(mode="json", exclude_none=True)
+        if self.revision is not None:
+            data["revision"] = self.revision.model_dump(mode="json", exclude_none=True)
+        return data
+
+
+# A goal's state in the arrays: (value, progress, checkin, revision-position)
+_State = tuple[Decimal | None, Decimal | None, CheckIn | None, int]
+
+
+@attrs.frozen(eq=False, slots=True)
+class _Plan:
+    """What a rollup needs from a graph, in flat lists by goal position (computed once)."""
+
+    code: list[int]
+    """0 check-ins, 1 metric, 2 weighted average, 3 sum, 4 min, 5 formula."""
+    kids: list[tuple[int, ...]]
+    """The counted contributing children."""
+    weights: list[tuple[Decimal, ...] | None]
+    """Their weights scaled to sum to 1, or None for equal weights."""
+    rank: list[int]
+    """Each goal's position in the topological order (children before parents)."""
+    measure: list[tuple[Decimal | None, Decimal, bool, bool, Decimal | None]]
+    """(target, baseline, decrease, binary, cap) as declared."""
+    terms: list[tuple[tuple[Decimal, Decimal], ...]]
+    """(target, baseline) after each approved revision, in the order they apply."""
+
+
+_CODES = {"checkins": 0, "metric": 1}
+_ROLLUPS = {"weighted_average": 2, "sum": 3, "min": 4, "formula": 5}
+
+
+def _plan(graph: GoalGraph) -> _Plan:
+    cache: dict[str, Any] = graph._cache
+    plan = cache.get("plan")
+    if plan is not None:
+        return plan  # type: ignore[no-any-return]
+    goals = graph._goals
+    counted = graph._counted
+    code, kids, weights, measure, terms = [], [], [], [], []
+    with decimal.localcontext(CONTEXT):
+        for i, goal in enumerate(goals):
+            mode = goal.mode
+            code.append(_CODES[mode] if mode != "children" else _ROLLUPS[goal.rollup])
+            children = graph._children[i]
+            keep = tuple(c for c in children if counted[c])
+            kids.append(keep)
+            declared = graph._weights[i]
+            if declared is None or not keep:
+                weights.append(None)
+            else:
+                by_child = dict(zip(children, declared))
+                chosen = [by_child[c] for c in keep]
+                total = sum(chosen, _ZERO)
+                weights.append(tuple(chosen) if total == _ONE else tuple(w / total for w in chosen))
+            measure.append((goal.target, goal.baseline, goal.direction == "decrease", goal.curve == "binary", goal.cap))
+            timeline = graph._timelines[i]
+            steps, target, baseline = [], goal.target, goal.baseline
+            for revision in timeline.revisions:
+                target = revision.target
+                baseline = baseline if revision.baseline is None else revision.baseline
+                steps.append((target, baseline))
+            terms.append(tuple(steps))  # type: ignore[arg-type]
+    rank = [0] * len(goals)
+    for position, i in enumerate(graph._order):
+        rank[i] = position
+    plan = _Plan(code=code, kids=kids, weights=weights, rank=rank, measure=measure, terms=terms)
+    cache["plan"] = plan
+    return plan
+
+
+class Rollup:
+    """Every goal's value and progress as of a date. Build one with
+    :meth:`GoalGraph.rollup <perfkit.goals.GoalGraph.rollup>`; read it by goal id.
+
+    A Rollup is immutable: :meth:`with_checkin` returns a new one that shares what did
+    not change.
+    """
+
+    __slots__ = ("_cutoff", "_graph", "_metrics", "_overlay", "_plan", "_state", "as_of")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("build a Rollup with GoalGraph.rollup(as_of)")
+
+    @classmethod
+    def compute(
+        cls,
+        graph: GoalGraph,
+        as_of: datetime.date | datetime.datetime | str,
+        *,
+        metric_values: Mapping[str, object] | None = None,
+    ) -> Rollup:
+        """The full rollup of ``graph`` as of ``as_of`` (a date includes its whole day).
+
+        ``metric_values`` maps the ids of metric-bound goals to their values (numbers, or
+        :class:`~perfkit.metrics.MetricValue`\\ s as :func:`perfkit.goals.metric_values`
+        gives them); a metric-bound goal missing from it has no value yet.
+        """
+        rollup = object.__new__(cls)
+        plan = _plan(graph)
+        cutoff = graph.cutoff(as_of)
+        metrics = _metric_inputs(graph, metric_values or {})
+        set_ = object.__setattr__
+        set_(rollup, "as_of", as_of)
+        set_(rollup, "_graph", graph)
+        set_(rollup, "_plan", plan)
+        set_(rollup, "_cutoff", cutoff)
+        set_(rollup, "_metrics", metrics)
+        set_(rollup, "_overlay", {})
+        state: list[_State] = [(None, None, None, -1)] * len(graph._goals)
+        set_(rollup, "_state", state)
+        with decimal.localcontext(CONTEXT):
+            for i in graph._order:
+                state[i] = rollup._compute(i, state.__getitem__, None)
+        return rollup
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Rollup is immutable; with_checkin returns a new one")
+
+    # -- computing one goal ----------------------------------------------------------------
+
+    def _compute(self, i: int, state_of: Any, checkin: CheckIn | None) -> _State:
+        plan = self._plan
+        code = plan.code[i]
+        graph = self._graph
+        if code >= 2 and code != 3:
+            kids = plan.kids[i]
+            if not kids:
+                return (None, None, None, -1)
+            if code == 2:
+                weights = plan.weights[i]
+                if weights is None:
+                    total = _ZERO
+                    for c in kids:
+                        total += state_of(c)[1]
+                    return (None, total / len(kids), None, -1)
+                total = _ZERO
+                for c, w in zip(kids, weights):
+                    total += w * state_of(c)[1]
+                return (None, total, None, -1)
+            if code == 4:
+                return (None, min(state_of(c)[1] for c in kids), None, -1)
+            return (None, self._formula(i, state_of), None, -1)
+        target, baseline, decrease, binary, cap = plan.measure[i]
+        revision = -1
+        terms = plan.terms[i]
+        if terms:
+            revision = bisect_left(graph._timelines[i].revision_times, self._cutoff) - 1
+            if revision >= 0:
+                target, baseline = terms[revision]
+        if code == 0:
+            if checkin is None:
+                timeline = graph._timelines[i]
+                times = timeline.checkin_times
+                if times and times[-1] < self._cutoff:
+                    checkin = timeline.checkins[-1]
+                elif times:
+                    k = bisect_left(times, self._cutoff)
+                    checkin = timeline.checkins[k - 1] if k else None
+            value = None if checkin is None else checkin.value
+        elif code == 1:
+            value = self._metrics.get(i)
+        else:
+            value = _ZERO
+            for c in plan.kids[i]:
+                child = state_of(c)[0]
+                if child is not None:
+                    value += child
+        if value is None:
+            return (None, _ZERO, None, revision)
+        return (value, _attain(value, baseline, target, decrease, binary, cap), checkin, revision)  # type: ignore[arg-type]
+
+    def _formula(self, i: int, state_of: Any) -> Decimal:
+        graph = self._graph
+        formula = graph._formulas[i]
+        counted = set(self._plan.kids[i])
+        env = {graph._goals[c].id: (state_of(c)[1] if c in counted else _ZERO) for c in graph._children[i]}
+        try:
+            result = formula.fast(env)
+        except ArithmeticError:
+            from perfkit.errors import DataError
+
+            try:
+                with decimal.localcontext(CONTEXT):
+                    formula(env)
+            except DataError as exc:
+                raise GoalGraphError(f"the rollup formula fails: {exc}", goals=(graph._goals[i].id,)) from None
+            raise
+        return result  # type: ignore[return-value]
+
+    def _state_of(self, i: int) -> _State:
+        found = self._overlay.get(i)
+        return self._state[i] if found is None else found
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> GoalGraph:
+        return self._graph
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[GoalProgress]:
+        for goal in self._graph._goals:
+            yield self[goal.id]
+
+    def __getitem__(self, goal_id: str) -> GoalProgress:
+        i = self._graph._position(goal_id)
+        value, progress, checkin, revision = self._state_of(i)
+        goal = self._graph._goals[i]
+        plan = self._plan
+        target, baseline = plan.measure[i][:2]
+        if revision >= 0:
+            target, baseline = plan.terms[i][revision]
+        measured = plan.code[i] in (0, 1, 3)
+        return GoalProgress(
+            goal=goal_id,
+            status=self.status(goal_id),
+            counted=self._graph._counted[i] and progress is not None,
+            progress=progress,
+            value=value,
+            target=target,
+            baseline=baseline if measured else None,
+            checkin=checkin,
+            revision=self._graph._timelines[i].revisions[revision] if revision >= 0 else None,
+        )
+
+    def progress(self, goal_id: str) -> Decimal | None:
+        """The goal's progress as a fraction (``Decimal('0.75')``), or None."""
+        return self._state_of(self._graph._position(goal_id))[1]
+
+    def status(self, goal_id: str) -> ShownStatus:
+        """The goal's status on the date: its declared one, or ``expired`` for an active goal
+        whose period has ended."""
+        i = self._graph._position(goal_id)
+        declared = self._graph._goals[i].status
+        if declared == "active" and self._cutoff > self._graph._periods[i].end_utc:
+            return "expired"
+        return declared
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One plain row per goal (id, title, owner, status, progress, value, target)."""
+        rows = []
+        for goal in self._graph._goals:
+            state = self[goal.id].to_dict()
+            state.pop("checkin", None)
+            state.pop("revision", None)
+            rows.append({"goal": goal.id, "title": goal.title, "owner": str(goal.owner), **state})
+        return rows
+
+    def contributions(self, goal_id: str) -> tuple[tuple[str, Decimal, Decimal | None], ...]:
+        """How a rolled-up goal's progress is made: (child, weight used, child's progress)
+        for each contributing child (weight 0 for a child left out)."""
+        i = self._graph._position(goal_id)
+        plan = self._plan
+        kids = plan.kids[i]
+        weights = plan.weights[i]
+        used: dict[int, Decimal] = {}
+        with decimal.localcontext(CONTEXT):
+            if kids and plan.code[i] == 2:
+                used = dict(zip(kids, weights)) if weights else {c: _ONE / len(kids) for c in kids}
+            elif kids:
+                used = {c: _ONE for c in kids}
+        return tuple(
+            (self._graph._goals[c].id, used.get(c, _ZERO), self._state_of(c)[1]) for c in self._graph._children[i]
+        )
+
+    # -- incremental -----------------------------------------------------------------------
+
+    def with_checkin(
+        self,
+        goal_id: str,
+        value: object,
+        *,
+        at: datetime.date | datetime.datetime | str,
+        note: str | None = None,
+        by: str | None = None,
+    ) -> Rollup:
+        """A new rollup with a check-in on ``goal_id``, recomputing only it and its ancestors.
+
+        Gives the same numbers as ``graph.check_in(...).rollup(as_of)``. The check-in must be
+        at or before the rollup's date (a later one does not count as of that date).
+        """
+        graph = self._graph
+        i = graph._position(goal_id)
+        if self._plan.code[i] != 0:
+            raise GoalGraphError(f"progress of {goal_id!r} is not from check-ins ({graph._goals[i].mode})", goals=(goal_id,))
+        checkin = CheckIn(at=at, value=to_decimal(value), note=note, by=by)  # type: ignore[arg-type]
+        when = graph.instant(checkin.at)
+        if when >= self._cutoff:
+            raise GoalGraphError(
+                f"the check-in at {checkin.at} is after the rollup's date ({self.as_of}), so it does not count in it",
+                goals=(goal_id,),
+            )
+        current = self._state_of(i)[2]
+        if current is not None and when < graph.instant(current.at):
+            return self._evolved({})  # an older check-in does not change the value
+        changes: dict[int, _State] = {}
+
+        def state_of(k: int) -> _State:
+            found = changes.get(k)
+            return self._state_of(k) if found is None else found
+
+        with decimal.localcontext(CONTEXT):
+            changes[i] = self._compute(i, state_of, checkin)
+            rank = self._plan.rank
+            parents = graph._parents
+            todo = {p: rank[p] for p in parents[i]}
+            while todo:
+                k = min(todo, key=todo.__getitem__)
+                del todo[k]
+                changes[k] = self._compute(k, state_of, None)
+                for p in parents[k]:
+                    todo[p] = rank[p]
+        return self._evolved(changes)
+
+    def _evolved(self, changes: dict[int, _State]) -> Rollup:
+        rollup = object.__new__(Rollup)
+        set_ = object.__setattr__
+        for name in ("as_of", "_graph", "_plan", "_cutoff", "_metrics"):
+            set_(rollup, name, getattr(self, name))
+        overlay = {**self._overlay, **changes}
+        state = self._state
+        if len(overlay) > _COMPACT_AFTER:
+            state = list(state)
+            for k, v in overlay.items():
+                state[k] = v
+            overlay = {}
+        set_(rollup, "_state", state)
+        set_(rollup, "_overlay", overlay)
+        return rollup
+
+
+def _metric_inputs(graph: GoalGraph, values: Mapping[str, object]) -> dict[int, Decimal]:
+    result: dict[int, Decimal] = {}
+    for goal_id, value in values.items():
+        i = graph._position(goal_id)
+        if graph._goals[i].mode != "metric":
+            raise GoalGraphError(f"goal {goal_id!r} is not bound to a metric, so it takes no metric value", goals=(goal_id,))
+        raw = getattr(value, "value", value)
+        if raw is None:
+            continue
+        try:
+            result[i] = to_decimal(raw)
+        except ValueError as exc:
+            raise GoalGraphError(f"the metric value is not a number: {exc}", goals=(goal_id,)) from None
+    return result
