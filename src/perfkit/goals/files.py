@@ -134,21 +134,26 @@ def build_file(
         problems.append(GoalGraphError("goals: is a list of goals", path="goals"))
         raw = []
     goals: list[Goal] = []
+    where: dict[int, str] = {}
+    elsewhere: dict[str, str] = {}
     for i, item in enumerate(raw):
         found = _goal_problems(item, f"goals[{i}]", positions, None)
         if found:
             problems += found
+            if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                elsewhere.setdefault(item["id"], f"goals[{i}]")
         else:
+            where[len(goals)] = f"goals[{i}]"
             goals.append(Goal.model_validate(dict(item)))
-    if problems:
-        raise located(problems)
     try:
         calendar = _calendar(spec.calendar)
     except PerfkitError as exc:
-        raise located([GoalGraphError(exc.message, path="calendar")]) from None
-    problems += _metric_problems(goals, metrics)
+        raise located([*problems, GoalGraphError(exc.message, path="calendar")]) from None
+    problems += _metric_problems(goals, metrics, where)
     try:
-        graph = GoalGraph._build(goals, calendar=calendar, roster=roster, source=source)
+        graph = GoalGraph._build(
+            goals, calendar=calendar, roster=roster, source=source, where=where, elsewhere=elsewhere
+        )
     except GoalGraphError as exc:
         problems += [p for p in exc.problems if isinstance(p, GoalGraphError)]
     if problems:
@@ -160,7 +165,7 @@ def _calendar(spec: CalendarSpec) -> Calendar:
     return Calendar(tz=spec.tz, fiscal_year_start=spec.fiscal_year_start)
 
 
-def _metric_problems(goals: list[Goal], metrics: Any) -> list[GoalGraphError]:
+def _metric_problems(goals: list[Goal], metrics: Any, where: Mapping[int, str]) -> list[GoalGraphError]:
     if metrics is None:
         return []
     known = list(getattr(metrics, "ids", None) or metrics)
@@ -170,7 +175,7 @@ def _metric_problems(goals: list[Goal], metrics: Any) -> list[GoalGraphError]:
             close = difflib.get_close_matches(goal.metric, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(
-                GoalGraphError(f"the metric {goal.metric!r} is not defined{hint}", goals=(goal.id,), path=f"goals[{i}].metric")
+                GoalGraphError(f"the metric {goal.metric!r} is not defined{hint}", goals=(goal.id,), path=f"{where[i]}.metric")
             )
     return problems
 

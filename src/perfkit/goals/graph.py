@@ -137,10 +137,15 @@ class GoalGraph:
         roster: Roster | None,
         source: str | None = None,
         where: Mapping[int, str] | None = None,
+        elsewhere: Mapping[str, str] | None = None,
     ) -> GoalGraph:
-        """Check and assemble; ``where[i]`` is the field path of goal i in its file."""
+        """Check and assemble; ``where[i]`` is the field path of goal i in its file.
+
+        ``elsewhere`` maps the ids of goals that could not be read (reported already) to
+        their paths: links to them are not reported again, a reuse of their id is.
+        """
         graph = object.__new__(cls)
-        checker = _Checker(goals, calendar, roster, where or {})
+        checker = _Checker(goals, calendar, roster, where or {}, elsewhere or {})
         problems = checker.run()
         if problems:
             raise one_error(problems, f"{len(problems)} problems in the goals", GoalGraphError)
@@ -466,8 +471,16 @@ def _unknown(goal_id: object, known: Iterable[str]) -> str:
 class _Checker:
     """Checks a list of goals as a graph, collecting every problem, and assembles the parts."""
 
-    def __init__(self, goals: Sequence[Goal], calendar: Calendar, roster: Roster | None, where: Mapping[int, str]):
+    def __init__(
+        self,
+        goals: Sequence[Goal],
+        calendar: Calendar,
+        roster: Roster | None,
+        where: Mapping[int, str],
+        elsewhere: Mapping[str, str],
+    ):
         self.goals = goals
+        self.elsewhere = elsewhere
         self.calendar = calendar
         self.roster = roster
         self.where = where
@@ -495,9 +508,13 @@ class _Checker:
         self._ids()
         self._goals()
         self._edges()
-        if not self.problems:
-            self._cycles()
-        if not self.problems:
+        acyclic = self._cycles()
+        for i, goal in enumerate(self.goals):
+            if self.index.get(goal.id) == i:
+                self._weights(i, goal)
+                if goal.mode == "children":
+                    self._children_rules(i, goal)
+        if acyclic:
             self._structure()
         return self.problems
 
@@ -505,9 +522,13 @@ class _Checker:
         first: dict[str, int] = {}
         for i, goal in enumerate(self.goals):
             if goal.id in first:
-                self.problem(f"the goal id {goal.id!r} is used twice (also goals[{first[goal.id]}])", (goal.id,), i, "id")
-            else:
-                first[goal.id] = i
+                other = self.where.get(first[goal.id], f"goals[{first[goal.id]}]")
+                self.problem(f"the goal id {goal.id!r} is used twice (also {other})", (goal.id,), i, "id")
+                continue
+            if goal.id in self.elsewhere:
+                other = self.elsewhere[goal.id]
+                self.problem(f"the goal id {goal.id!r} is used twice (also {other})", (goal.id,), i, "id")
+            first[goal.id] = i
         self.index = first
         self.graph.add_nodes_from((g.id, {"goal": g}) for i, g in enumerate(self.goals) if first[g.id] == i)
 
@@ -617,6 +638,8 @@ class _Checker:
                 if parent == goal.id:
                     self.problem("a goal cannot be linked to itself", (goal.id,), i, field)
                     continue
+                if parent in self.elsewhere and parent not in self.index:
+                    continue
                 if parent not in self.index:
                     self.problem(_unknown(parent, self.index) + " to link to", (goal.id, parent), i, field)
                     continue
@@ -642,17 +665,21 @@ class _Checker:
                 (goal.id, above.id), child, field,
             )
 
-    def _cycles(self) -> None:
+    def _cycles(self) -> bool:
+        """Report each cycle (one per strongly connected component); whether there is none."""
+        acyclic = True
         for component in sorted(nx.strongly_connected_components(self.graph), key=min):
             if len(component) < 2:
                 continue
+            acyclic = False
             cycle_edges = nx.find_cycle(self.graph.subgraph(component), source=min(component))
             cycle = tuple(u for u, _ in cycle_edges) + (cycle_edges[0][0],)
             first = min(self.index[g] for g in component)
             self.problem(f"the goals form a cycle: {' → '.join(cycle)}", cycle, first, "contributes_to")
+        return acyclic
 
     def _structure(self) -> None:
-        """Topological order, weights, static counting, formulas; runs on an acyclic graph."""
+        """Topological order and which goals count in rollups; runs on an acyclic graph."""
         n = len(self.goals)
         pending = [len(c) for c in self.children]
         ready = [i for i in range(n) if pending[i] == 0]
@@ -673,9 +700,6 @@ class _Checker:
             else:
                 counted_children = [c for c in self.children[i] if self.counted[c]]
                 self.counted[i] = status_counts and bool(counted_children)
-                self._children_rules(i, goal)
-        for i, goal in enumerate(self.goals):
-            self._weights(i, goal)
 
     def _children_rules(self, i: int, goal: Goal) -> None:
         if goal.rollup == "sum":
