@@ -100,8 +100,23 @@ class TestFromRecords:
         assert caught.value.row == 1
 
     def test_a_unit_row_with_an_unknown_column(self) -> None:
-        with pytest.raises(DataError, match=r"unknown columns \['head'\]"):
-            Roster.from_records([], [{"id": "a", "head": "1"}])
+        with pytest.raises(DataError, match=r"unknown columns \['leader'\]"):
+            Roster.from_records([], [{"id": "a", "leader": "1"}])
+
+    def test_a_unit_head_must_be_in_the_roster(self) -> None:
+        with pytest.raises(DataError, match="the head '9' of unit 'a' is not in the roster"):
+            Roster.from_records([{"id": "1", "unit": "a"}], [{"id": "a", "head": "9"}])
+
+
+class TestHeads:
+    def test_a_unit_is_led_by_its_head_or_the_nearest_head_above(self) -> None:
+        roster = Roster.from_records(
+            [{"id": "1", "unit": "sales"}, {"id": "2", "unit": "east"}, {"id": "3", "unit": "rd"}],
+            [{"id": "sales", "head": "1"}, {"id": "east", "parent": "sales"}, {"id": "rd"}],
+        )
+        assert roster.head_of("sales").id == "1"
+        assert roster.head_of("east").id == "1"
+        assert roster.head_of("rd") is None
 
     def test_a_unit_row_without_an_id(self) -> None:
         with pytest.raises(DataError, match="a unit row needs an id") as caught:

@@ -39,7 +39,7 @@ from perfkit.errors import DataError, one_error
 __all__ = ["Employee", "OrgUnit", "Roster"]
 
 _EMPLOYEE_FIELDS = ("id", "name", "manager", "unit", "role", "level")
-_UNIT_FIELDS = ("id", "name", "parent")
+_UNIT_FIELDS = ("id", "name", "parent", "head")
 
 
 @attrs.frozen(kw_only=True)
@@ -68,11 +68,13 @@ class Employee:
 
 @attrs.frozen(kw_only=True)
 class OrgUnit:
-    """An org unit (company, department, team) and the unit it sits inside."""
+    """An org unit (company, department, team), the unit it sits inside, and its head
+    (the employee id of the person who leads it, when known)."""
 
     id: str
     name: str | None = None
     parent: str | None = None
+    head: str | None = None
 
 
 @attrs.frozen
@@ -126,7 +128,8 @@ class Roster:
 
         Employee rows need ``id`` (or ``employee_id``); ``name``, ``manager``, ``unit`` (or
         ``department``), ``role`` and ``level`` are optional, and any other column is kept as
-        an attribute. Unit rows need ``id``; ``name`` and ``parent`` are optional. Units that
+        an attribute. Unit rows need ``id``; ``name``, ``parent`` and ``head`` (an employee
+        id) are optional. Units that
         employees name but no unit row declares are added as top-level units.
         """
         people = [_employee(row, i) for i, row in enumerate(employees)]
@@ -200,6 +203,15 @@ class Roster:
             parent = self._units[parent].parent
         return tuple(chain)
 
+    def head_of(self, unit_id: str) -> Employee | None:
+        """The person who leads the unit: its ``head``, else the head of the nearest unit
+        above it that has one; None when no unit up the chain names a head."""
+        for unit in self.unit_chain(unit_id):
+            head = self._units[unit].head
+            if head is not None:
+                return self._people[head]
+        return None
+
     def subunits(self, unit_id: str) -> tuple[str, ...]:
         """The units directly inside this one."""
         self.unit(unit_id)
@@ -242,11 +254,11 @@ def _employee(row: Mapping[str, Any], index: int) -> Employee:
 def _unit(row: Mapping[str, Any], index: int) -> OrgUnit:
     unknown = sorted(set(row) - set(_UNIT_FIELDS))
     if unknown:
-        raise DataError(f"a unit row has unknown columns {unknown}; expected id, name, parent", row=index)
+        raise DataError(f"a unit row has unknown columns {unknown}; expected id, name, parent, head", row=index)
     ident = _text(row.get("id"))
     if ident is None:
         raise DataError("a unit row needs an id", row=index, column="id")
-    return OrgUnit(id=ident, name=_text(row.get("name")), parent=_text(row.get("parent")))
+    return OrgUnit(id=ident, name=_text(row.get("name")), parent=_text(row.get("parent")), head=_text(row.get("head")))
 
 
 def _check(employees: tuple[Employee, ...], units: tuple[OrgUnit, ...]) -> list[DataError]:
@@ -273,6 +285,8 @@ def _check(employees: tuple[Employee, ...], units: tuple[OrgUnit, ...]) -> list[
     for unit in units:
         if unit.parent is not None and unit.parent not in unit_ids:
             problems.append(DataError(f"unit {unit.id!r} has an unknown parent {unit.parent!r}", column="parent"))
+        if unit.head is not None and unit.head not in people:
+            problems.append(DataError(f"the head {unit.head!r} of unit {unit.id!r} is not in the roster", column="head"))
     problems.extend(_cycles({p.id: p.manager for p in employees if p.manager in people}, "manager"))
     problems.extend(_cycles({u.id: u.parent for u in units if u.parent in unit_ids}, "unit"))
     return problems
