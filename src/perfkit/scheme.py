@@ -128,6 +128,38 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class GoalBinding(_Model):
+    """Where a goal-bound input's value comes from (:func:`perfkit.goals.evaluate_goals`).
+
+    ``measure`` is ``attainment`` (the progress of the person's own goals, see
+    ``docs/goal-scoring.md``), ``checkin_rate`` (their on-time check-in rate) or
+    ``progress`` (the progress of one goal, ``goal``, whose id may hold ``{employee}``).
+    Written ``goals: attainment``, ``goals: checkin_rate`` or ``goals: {progress: kr1-{employee}}``.
+    """
+
+    measure: Literal["attainment", "checkin_rate", "progress"]
+    goal: Annotated[str, Field(min_length=1)] | None = None
+    kinds: tuple[Literal["objective", "key_result", "kpi"], ...] | None = None
+    """For ``attainment``: only goals of these kinds count (default: every kind)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"measure": value}
+        if isinstance(value, Mapping) and set(value) == {"progress"}:
+            return {"measure": "progress", "goal": value["progress"]}
+        return value
+
+    @model_validator(mode="after")
+    def _goal_for_progress(self) -> GoalBinding:
+        if (self.measure == "progress") != (self.goal is not None):
+            raise ValueError("progress reads one goal: write goals: {progress: <goal id>}; goal: is only for progress")
+        if self.kinds is not None and self.measure != "attainment":
+            raise ValueError("kinds: chooses the goals an attainment counts; it is only for measure: attainment")
+        return self
+
+
 class InputSpec(_Model):
     """One declared input column."""
 
@@ -145,7 +177,17 @@ class InputSpec(_Model):
     """The id of the metric definition the input is computed from (``revenue``), when the
     scheme is scored from source records (:func:`perfkit.metrics.evaluate_records`); rows
     scored directly still give the input as a column."""
+    goals: GoalBinding | None = None
+    """The goal measure the input is taken from (``attainment``, ``checkin_rate``, or
+    ``{progress: <goal id>}``), when the scheme is scored from a goal graph
+    (:func:`perfkit.goals.evaluate_goals`); rows scored directly still give the column."""
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_binding(self) -> InputSpec:
+        if self.metric is not None and self.goals is not None:
+            raise ValueError("an input comes from a metric or from goals, not both")
+        return self
 
 
 class KPI(_Model):

@@ -10,21 +10,31 @@ See ``docs/goals.md``. The public names:
 
 from perfkit.goals.files import dump_goals, load_goals, validate_goals
 from perfkit.goals.graph import GoalGraph
+from perfkit.goals.measures import Attainment, GoalTrace, metric_values, personal_attainment
 from perfkit.goals.model import CheckIn, CheckinSchedule, Contribution, Goal, Owner, Revision
 from perfkit.goals.rollup import GoalProgress, Rollup, attainment
+from perfkit.goals.scoring import GoalEvaluation, GoalExplanation, GoalInput, evaluate_goals
 
 __all__ = [
+    "Attainment",
     "CheckIn",
     "CheckinSchedule",
     "Contribution",
     "Goal",
+    "GoalEvaluation",
+    "GoalExplanation",
     "GoalGraph",
+    "GoalInput",
     "GoalProgress",
+    "GoalTrace",
     "Owner",
     "Revision",
     "Rollup",
     "attainment",
     "dump_goals",
+    "evaluate_goals",
     "load_goals",
+    "metric_values",
+    "personal_attainment",
     "validate_goals",
 ]
