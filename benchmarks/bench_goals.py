@@ -134,7 +134,7 @@ def _leaf(rng: random.Random, gid: str, link: dict[str, Any], increase_only: boo
     checkins = [{"at": f"2026-{rng.randrange(2, 6):02d}-{rng.randrange(1, 29):02d}",
                  "value": f"{baseline + span * rng.random() * 1.2:.2f}"}]
     if rng.random() < 0.6:
-        month = rng.randrange(6, 7) if rng.random() < 0.8 else rng.randrange(7, 12)  # 20% after the as-of date
+        month = 6 if rng.random() < 0.8 else rng.randrange(7, 12)  # 20% after the as-of date
         checkins.append({"at": f"2026-{month:02d}-{rng.randrange(1, 29):02d}",
                          "value": f"{baseline + span * rng.random() * 1.2:.2f}"})
     goal["checkins"] = checkins
@@ -267,7 +267,11 @@ def percentiles(samples: Sequence[float]) -> tuple[float, float, float]:
 
 def mismatches(rollup: Any, naive: dict[str, tuple[Decimal | None, Decimal]], ids: Sequence[str]) -> tuple[int, list[str]]:
     """How many goals get a different value or progress from perfkit and the naive rollup."""
-    wrong = [gid for gid in ids if (rollup[gid].value, rollup[gid].progress) != naive[gid]]
+    wrong = []
+    for gid in ids:
+        state = rollup[gid]
+        if (state.value, state.progress) != naive[gid]:
+            wrong.append(gid)
     return len(wrong), wrong[:3]
 
 

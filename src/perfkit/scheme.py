@@ -132,7 +132,7 @@ class GoalBinding(_Model):
     """Where a goal-bound input's value comes from (:func:`perfkit.goals.evaluate_goals`).
 
     ``measure`` is ``attainment`` (the progress of the person's own goals, see
-    ``docs/goal-scoring.md``), ``checkin_rate`` (their on-time check-in rate) or
+    ``docs/goals.md``), ``checkin_rate`` (their on-time check-in rate) or
     ``progress`` (the progress of one goal, ``goal``, whose id may hold ``{employee}``).
     Written ``goals: attainment``, ``goals: checkin_rate`` or ``goals: {progress: kr1-{employee}}``.
     """
