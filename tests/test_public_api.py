@@ -4,6 +4,7 @@ import perfkit
 import perfkit.apportion
 import perfkit.audit
 import perfkit.calibration
+import perfkit.goals
 import perfkit.metrics
 import perfkit.org
 import perfkit.periods
@@ -20,6 +21,7 @@ class TestExports:
             "Evaluation",
             "Explanation",
             "FormulaError",
+            "GoalGraphError",
             "PerfkitError",
             "Scheme",
             "SchemeError",
@@ -115,6 +117,8 @@ class TestErrorTree:
         assert issubclass(perfkit.FormulaError, perfkit.SchemeError)
         assert issubclass(perfkit.DataError, perfkit.PerfkitError)
         assert issubclass(perfkit.DataError, ValueError)
+        assert issubclass(perfkit.GoalGraphError, perfkit.PerfkitError)
+        assert issubclass(perfkit.GoalGraphError, ValueError)
 
     def test_problems_default_to_the_error_itself(self) -> None:
         error = perfkit.DataError("bad", employee_id="E1", column="csat")

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from perfkit.calibration.distribution import allocate as calibrate
-from perfkit.errors import AuditError, CalibrationError, DataError, FormulaError, PerfkitError, SchemeError
+from perfkit.errors import (
+    AuditError,
+    CalibrationError,
+    DataError,
+    FormulaError,
+    GoalGraphError,
+    PerfkitError,
+    SchemeError,
+)
 from perfkit.rules.engine import CompiledScheme
 from perfkit.rules.explain import Explanation
 from perfkit.rules.scorecard import Evaluation, ScoreCard
@@ -33,6 +41,7 @@ __all__ = [
     "Evaluation",
     "Explanation",
     "FormulaError",
+    "GoalGraphError",
     "PerfkitError",
     "Scheme",
     "SchemeError",

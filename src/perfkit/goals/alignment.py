@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -229,7 +229,7 @@ class AlignmentReport:
     @staticmethod
     def _section(
         title: str,
-        rows: list[tuple[str, ...]],
+        rows: Sequence[tuple[str, ...]],
         *,
         header: tuple[str, ...] | None = None,
         numeric: Iterable[int] = (),
@@ -313,14 +313,15 @@ def alignment(graph: GoalGraph, *, as_of: datetime.date | datetime.datetime | st
 def _gap(goal_id: str, target: Decimal, kids: tuple[str, ...], rollup: Rollup, unit: str | None) -> TargetGap | None:
     counted = tuple(c for c in kids if rollup[c].counted)
     left_out = tuple(c for c in kids if c not in counted)
-    missing = tuple(c for c in counted if rollup[c].target is None)
+    missing = tuple(c for c in counted if rollup[c].target is None)  # not from goal files (see above)
     if missing:
         return TargetGap(
             goal=goal_id, status="incomplete", target=target, children_total=None, difference=None,
             children=counted, missing=missing, left_out=left_out, unit=unit,
         )
+    targets = [t for t in (rollup[c].target for c in counted) if t is not None]
     with decimal.localcontext(CONTEXT):
-        total = sum((rollup[c].target for c in counted), Decimal(0))
+        total = sum(targets, Decimal(0))
         difference = total - target
     if difference == 0:
         return None

@@ -221,6 +221,8 @@ def cascade_tree(
     period's amount of every goal cascaded to. A goal under two cascaded parents is an error
     (it would get two targets).
     """
+    if actuals is not None and shares != "actuals":
+        raise GoalGraphError(f"actuals are only read with shares='actuals' (not {shares!r})", goals=(root,))
     units: list[object] = list(unit) if isinstance(unit, Sequence) and not isinstance(unit, str) else []
     if isinstance(unit, Sequence) and not isinstance(unit, str) and not units:
         raise GoalGraphError("give at least one unit (one per level)", goals=(root,))

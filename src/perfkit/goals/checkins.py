@@ -321,8 +321,13 @@ def _match(plan: _Plan, checkins: list[tuple[datetime.date, CheckIn]]) -> list[D
             met[p] = (day, checkin)
     found = []
     for k, due in enumerate(dues):
-        day, checkin = met[k] or (None, None)
-        found.append(DueDate(goal=plan.goal.id, due=due, opens=opens[k], closes=due + grace, met_by=checkin, checked_in=day))
+        hit = met[k]
+        found.append(
+            DueDate(
+                goal=plan.goal.id, due=due, opens=opens[k], closes=due + grace,
+                met_by=None if hit is None else hit[1], checked_in=None if hit is None else hit[0],
+            )
+        )
     return found
 
 
@@ -409,8 +414,7 @@ def _entry(
     overdue = missed is not None
     state: CheckinState = "overdue" if overdue else "stale" if stale else "due_soon" if due_soon else "on_track"
     escalate_to, reason = _escalation(goal, roster) if overdue else (None, "not overdue")
-    count, unit = plan.schedule.every
-    every = f"{count // 7} weeks" if unit == "days" and count % 7 == 0 else f"{count} {unit}"
+    every = _cadence(*plan.schedule.every)
     return CheckinEntry(
         goal=goal.id,
         title=goal.title,
@@ -429,6 +433,13 @@ def _entry(
         escalate_to=escalate_to,
         escalate_reason=reason,
     )
+
+
+def _cadence(count: int, unit: str) -> str:
+    """``(14, "days")`` → ``"2 weeks"``, ``(1, "months")`` → ``"1 month"``."""
+    if unit == "days" and count % 7 == 0:
+        count, unit = count // 7, "weeks"
+    return f"{count} {unit[:-1] if count == 1 else unit}"
 
 
 def _escalation(goal: Goal, roster: Roster | None) -> tuple[str | None, str]:

@@ -106,7 +106,7 @@ def to_json(graph: GoalGraph, *, root: str | None = None, rollup: Rollup | None 
     view = _select(graph, root)
     data: dict[str, Any] = {"format": JSON_FORMAT, "root": root}
     if rollup is not None:
-        data["as_of"] = _as_text(rollup.as_of)
+        data["as_of"] = _as_text(getattr(rollup, "as_of"))  # noqa: B009 - Rollup declares it in __slots__ only
     data["nodes"] = [_node(goal, rollup) for goal in view.goals]
     data["edges"] = [
         {"child": e.child, "parent": e.parent, "kind": e.kind, "weight": _text(e.weight)} for e in view.edges
@@ -251,28 +251,25 @@ def to_text(graph: GoalGraph, *, root: str | None = None, rollup: Rollup | None 
     └── kr1 Revenue (key_result, person:1001)
     """
     view = _select(graph, root)
-    shown = {goal.id for goal in view.goals}
     under: dict[str, list[_Edge]] = {goal.id: [] for goal in view.goals}
     for edge in view.edges:
         under[edge.parent].append(edge)
     position = {goal.id: i for i, goal in enumerate(view.goals)}
     for edges in under.values():
-        edges.sort(key=lambda e: position[e.child])  # stable: a goal's own declaration order breaks no tie
+        edges.sort(key=lambda e: position[e.child])
     has_parent = {edge.child for edge in view.edges}
     tops = [root] if root is not None else [g.id for g in view.goals if g.id not in has_parent]
     by_id = {goal.id: goal for goal in view.goals}
 
     rows: list[tuple[str, str]] = []
-    printed: set[str] = set()
-    for line in _walk(tops, under, printed):
-        prefix, goal_id, edge = line
-        goal = by_id[goal_id]
-        if edge is not None and goal_id in printed and line.reference:
-            rows.append((f"{prefix}{goal_id} ↑ see above{_edge_note(edge)}", ""))
+    for line in _walk(tops, under):
+        if line.reference:
+            rows.append((f"{line.prefix}{line.goal} ↑ see above{_edge_note(line.edge)}", ""))
             continue
-        left = f"{prefix}{goal_id} {' '.join(goal.title.split())} ({goal.kind}, {goal.owner}{_edge_note(edge, inside=True)})"
+        goal = by_id[line.goal]
+        title = " ".join(goal.title.split())
+        left = f"{line.prefix}{goal.id} {title} ({goal.kind}, {goal.owner}{_edge_note(line.edge, inside=True)})"
         rows.append((left, _progress_cells(goal, rollup)))
-    assert printed <= shown
     width = max((display_width(left) for left, right in rows if right), default=0)
     out = []
     for left, right in rows:
@@ -283,28 +280,27 @@ def to_text(graph: GoalGraph, *, root: str | None = None, rollup: Rollup | None 
     return "\n".join(out)
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class _Line:
     prefix: str
     goal: str
     edge: _Edge | None
     reference: bool = False
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.prefix, self.goal, self.edge))
+    """True for a goal already printed above (it has several parents)."""
 
 
-def _walk(tops: list[str], under: dict[str, list[_Edge]], printed: set[str]) -> Iterator[_Line]:
+def _walk(tops: list[str], under: dict[str, list[_Edge]]) -> Iterator[_Line]:
     """Depth-first, children in order, without recursion (graphs may be deep)."""
+    printed: set[str] = set()
     # Each stack entry: (goal id, edge from it to its parent, prefix of its line, prefix of its children).
     stack: list[tuple[str, _Edge | None, str, str]] = [(top, None, "", "") for top in reversed(tops)]
     while stack:
         goal_id, edge, prefix, inner = stack.pop()
         if goal_id in printed:
-            yield _Line(prefix, goal_id, edge, reference=True)
+            yield _Line(prefix=prefix, goal=goal_id, edge=edge, reference=True)
             continue
         printed.add(goal_id)
-        yield _Line(prefix, goal_id, edge)
+        yield _Line(prefix=prefix, goal=goal_id, edge=edge)
         children = under[goal_id]
         for n in range(len(children) - 1, -1, -1):
             child = children[n]
