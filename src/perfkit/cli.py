@@ -12,6 +12,7 @@
                                                explained down to the records
     perfkit test SCHEME...                     run the worked examples (tests:) of schemes
     perfkit calibrate SCHEME DATA              grades per calibration pool, before and after
+    perfkit goals SUBCOMMAND ...               goal files: validate, rollup, show, cascade, due, align
     perfkit schema                             the JSON Schema of the scheme format
 
 Exit codes: 0 success, 1 problems in the scheme or the data, 2 bad command-line usage.
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from perfkit import __version__, example_path
+from perfkit._cli_goals import add_goal_commands
 from perfkit._files import read_text
 from perfkit._text import display_width
 from perfkit._time import parse_datetime
@@ -149,6 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--units", metavar="UNITS", help="org roster: units with their parents (CSV/JSON/JSONL)")
     calibrate.add_argument("--format", choices=("table", "json", "csv"), default="table")
     calibrate.set_defaults(run=_calibrate)
+
+    add_goal_commands(commands)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the scheme format")
     schema.set_defaults(run=_schema)

@@ -5,8 +5,8 @@ Tests import this module as ``goals.strategies`` (``tests/`` is on ``sys.path``,
 
 :func:`goal_lists` draws a layered DAG of goals in the 2026 calendar year:
 
-- layer 0 holds roots; every later layer links each goal to one or two *objectives* of
-  earlier layers (``contributes``, so a goal may feed several parents) and sometimes to
+- layer 0 holds roots; every later goal links to one or two *objectives* made before it
+  (in earlier layers, or earlier in its own) (``contributes``, so a goal may feed several parents) and sometimes to
   any earlier goal by a ``supports`` edge (alignment only);
 - goals of the last layer, and some of the earlier ones, are measured by check-ins
   (key results and KPIs with a target, baseline, direction, curve and cap); objectives
@@ -186,7 +186,7 @@ def goal_lists(draw: st.DrawFn, *, max_layers: int = 4, max_width: int = 4) -> l
         for parent in ups:
             children[parent].append(goal_id)
     rollup: dict[str, str] = {}
-    for goal in sorted(goals, key=lambda g: -layer_of[g["id"]]):
+    for goal in reversed(goals):  # children come after their parents
         goal_id = goal["id"]
         if not objective[goal_id]:
             continue

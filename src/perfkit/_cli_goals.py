@@ -1,0 +1,144 @@
+"""``perfkit goals ...``: goal files on the command line.
+
+    perfkit goals validate GOALS...                  report every problem; exit 1 if any
+    perfkit goals rollup GOALS --as-of DATE          every goal's progress on a date
+    perfkit goals show GOALS [--format text|mermaid|dot|json]
+                                                     the graph (or a subtree) as a tree or a diagram
+    perfkit goals cascade GOALS PARENT --unit 10000  split a target across the children
+    perfkit goals due GOALS --as-of DATE             check-ins due soon, overdue (with escalation), stale
+    perfkit goals align GOALS --as-of DATE           alignment report
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import io
+import json
+import sys
+from typing import Any, TextIO
+
+from perfkit.errors import GoalGraphError
+from perfkit.goals.files import load_goals, validate_goals
+from perfkit.goals.graph import GoalGraph
+from perfkit.org import Roster
+
+__all__ = ["add_goal_commands"]
+
+
+def add_goal_commands(commands: Any) -> None:
+    """Add ``perfkit goals`` and its subcommands to the top-level subparsers."""
+    goals = commands.add_parser("goals", help="goal files: validate, roll up, show, cascade, due check-ins, alignment")
+    sub = goals.add_subparsers(dest="goals_command", metavar="SUBCOMMAND")
+    goals.set_defaults(run=lambda args, out: _usage(goals, out))
+
+    validate = sub.add_parser("validate", help="check goal files and report every problem")
+    validate.add_argument("files", nargs="+", metavar="GOALS")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    _roster_options(validate)
+    validate.add_argument("--metrics", metavar="DEFINITIONS", help="metric definitions the metric-bound goals name")
+    validate.set_defaults(run=_validate)
+
+    rollup = sub.add_parser("rollup", help="every goal's value and progress as of a date")
+    rollup.add_argument("file", metavar="GOALS")
+    rollup.add_argument("--as-of", required=True, metavar="DATE", help="2026-06-30 (the whole day) or a time with an offset")
+    rollup.add_argument("--root", metavar="GOAL", help="only this goal and the goals below it")
+    rollup.add_argument("--format", choices=("tree", "table", "json", "csv"), default="tree")
+    _roster_options(rollup)
+    rollup.set_defaults(run=_rollup)
+
+
+def _usage(parser: argparse.ArgumentParser, out: TextIO) -> int:
+    parser.print_help(out)
+    return 2
+
+
+def _roster_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--roster", metavar="EMPLOYEES", help="org roster: employees (CSV/JSON/JSONL)")
+    command.add_argument("--units", metavar="UNITS", help="org roster: units with parents and heads (CSV/JSON/JSONL)")
+
+
+def _roster(args: argparse.Namespace) -> Roster | None:
+    if args.units and not args.roster:
+        raise GoalGraphError("--units needs --roster (the employees of the org roster)")
+    return Roster.read(args.roster, args.units) if args.roster else None
+
+
+def _graph(args: argparse.Namespace) -> GoalGraph:
+    graph = load_goals(args.file, roster=_roster(args))
+    return graph.subgraph(args.root) if getattr(args, "root", None) else graph
+
+
+def _as_of(text: str) -> datetime.date | datetime.datetime:
+    from perfkit.goals.model import _instant
+
+    try:
+        value: datetime.date | datetime.datetime = _instant(text)
+    except ValueError as exc:
+        raise GoalGraphError(f"--as-of: {exc}") from None
+    return value
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    roster = _roster(args)
+    metrics = None
+    if args.metrics:
+        from perfkit.metrics.definitions import load_metrics
+
+        metrics = load_metrics(args.metrics)
+    failed = False
+    report = []
+    for path in args.files:
+        problems = validate_goals(path, roster=roster, metrics=metrics)
+        failed = failed or bool(problems)
+        report.append({"file": path, "ok": not problems, "problems": [p.to_dict() for p in problems]})
+        if args.format == "json":
+            continue
+        if not problems:
+            print(f"{path}: ok ({len(load_goals(path, roster=roster))} goals)", file=out)
+            continue
+        print(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
+        for number, problem in enumerate(problems, 1):
+            print(f"{number}. " + str(problem).replace("\n", "\n   "), file=out)
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str), file=out)
+    return 1 if failed else 0
+
+
+def _rollup(args: argparse.Namespace, out: TextIO) -> int:
+    graph = _graph(args)
+    rollup = graph.rollup(_as_of(args.as_of))
+    if args.format == "tree":
+        from perfkit.goals.views import to_text
+
+        print(to_text(graph, rollup=rollup), file=out)
+    elif args.format == "json":
+        print(json.dumps(rollup.to_rows(), ensure_ascii=False, indent=2), file=out)
+    else:
+        rows = [{k: ("" if v is None else str(v)) for k, v in row.items()} for row in rollup.to_rows()]
+        if args.format == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            out.write(buffer.getvalue())
+        else:
+            from perfkit.cli import _grid
+
+            header = ["goal", "title", "owner", "status", "progress", "value", "target"]
+            table = [[r["goal"], r["title"], r["owner"], r["status"], _percent(r["progress"]), r["value"], r["target"]] for r in rows]
+            print(_grid(header, table), file=out)
+    return 0
+
+
+def _percent(progress: str) -> str:
+    if not progress:
+        return "-"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return f"{(Decimal(progress) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def _error_stream(out: TextIO) -> TextIO:
+    return sys.stderr if out is sys.stdout else out
