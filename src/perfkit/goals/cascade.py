@@ -255,7 +255,7 @@ def cascade_tree(
         level = sorted(following)
         depth += 1
     if not steps:
-        raise GoalGraphError(f"{root!r} has no contributing children to cascade to", goals=(root,))
+        raise GoalGraphError("no goal contributes to this one, so there is nothing to cascade to", goals=(root,))
     return CascadeTree(root=root, cascades=tuple(steps))
 
 
@@ -280,7 +280,7 @@ def _children(graph: GoalGraph, parent: str, chosen: Iterable[str] | None, *, qu
         kids = sorted(c for c in below if graph[c].status != "archived")
         if not kids and not quiet:
             raise GoalGraphError(
-                f"{parent!r} has no contributing children to cascade to; link them first", goals=(parent,)
+                "no goal contributes to this one, so there is nothing to cascade to; link children first", goals=(parent,)
             )
         return kids
     kids = list(chosen) if not isinstance(chosen, str) else [chosen]
@@ -298,7 +298,7 @@ def _children(graph: GoalGraph, parent: str, chosen: Iterable[str] | None, *, qu
     if problems:
         raise one_error(problems, f"the children to cascade {parent!r} to have {len(problems)} problems", GoalGraphError)
     if not kids:
-        raise GoalGraphError(f"no children given to cascade {parent!r} to", goals=(parent,))
+        raise GoalGraphError("no children were given to cascade to", goals=(parent,))
     return sorted(kids)
 
 
@@ -402,13 +402,13 @@ def _amount_of(graph: GoalGraph, goal: Goal, amount: object, as_of: When | None)
             raise GoalGraphError(f"the amount to cascade is not a number: {exc}", goals=(goal.id,)) from None
     target = goal.target if as_of is None else graph.rollup(as_of)[goal.id].target
     if target is None:
-        raise GoalGraphError(f"{goal.id!r} has no target to cascade; give it one, or pass amount=", goals=(goal.id,))
+        raise GoalGraphError("this goal has no target to cascade; give it one, or pass amount=", goals=(goal.id,))
     return target
 
 
 def _check_whole(amount: Decimal, unit: Decimal, parent: str) -> None:
     if amount < 0:
-        raise GoalGraphError(f"the target {_amount(amount)} of {parent!r} is negative and cannot be split", goals=(parent,))
+        raise GoalGraphError(f"the target {_amount(amount)} is negative and cannot be split", goals=(parent,))
     with decimal.localcontext(CONTEXT):
         units = amount / unit
         below = units.to_integral_value(rounding=decimal.ROUND_FLOOR)
@@ -416,7 +416,7 @@ def _check_whole(amount: Decimal, unit: Decimal, parent: str) -> None:
             return
         lower, upper = below * unit, (below + 1) * unit
     raise GoalGraphError(
-        f"the target {_amount(amount)} of {parent!r} is not a whole number of units of {_amount(unit)}, "
+        f"the target {_amount(amount)} is not a whole number of units of {_amount(unit)}, "
         f"so the parts cannot sum to it exactly; the nearest amounts that are: {_amount(lower)} and "
         f"{_amount(upper)} (or use a smaller unit)",
         goals=(parent,),

@@ -44,9 +44,11 @@ def metric_values(
 
     Each goal's metric is computed with :func:`perfkit.metrics.compute` for its owner (an
     employee id, or a unit id when the metric rolls up by ``team``) from the start of the
-    goal's period to ``as_of`` (or the period's end, if sooner), from the record versions
-    loaded by then. A goal whose owner has no value has ``value`` None. ``definitions``
-    must define every metric a goal names (a GoalGraphError lists those it does not).
+    goal's period to ``as_of`` (or the period's end, if sooner): the records that happened
+    by then, whenever they were loaded (for the data as it stood on a day, pass
+    ``store.as_of(...)``'s records). A goal whose owner has no value is left out.
+    ``definitions`` must define every metric a goal names (a GoalGraphError lists those
+    it does not).
     """
     from perfkit.metrics.compute import compute
     from perfkit.metrics.definitions import MetricDefinitions
@@ -71,7 +73,7 @@ def metric_values(
         calendar = graph.calendar
         window = calendar.custom(calendar.to_local(start), calendar.to_local(end), label=f"{goals[0].period} to {as_of}")
         wanted = sorted({g.metric for g in goals})
-        results = compute(definitions, records, window, roster=roster, as_of=cutoff, metrics=wanted)
+        results = compute(definitions, records, window, roster=roster, metrics=wanted)
         for goal in goals:
             owner = goal.owner.id or ""
             if owner in results.values:

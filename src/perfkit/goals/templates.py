@@ -28,6 +28,7 @@ others first, or give the new goals what is left.
 from __future__ import annotations
 
 import difflib
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -160,13 +161,16 @@ def assign(
     goals = instantiate(
         graph, template, parent=parent, roster=roster, where=where, weight=weight, id_format=id_format
     )
-    return graph.add(*goals)
+    try:
+        return graph.add(*goals)
+    except GoalGraphError as exc:
+        raise _in_template(exc, len(graph), parent) from None
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _values(value: object) -> set[str | None]:
+def _values(value: object) -> set[str]:
     if isinstance(value, (list, tuple, set, frozenset)):
         return {str(v) for v in value}
     return {str(value)}
@@ -256,6 +260,23 @@ def _weight(goal: Goal, parent: str) -> object:
         if link.goal == parent:
             return None if link.weight is None else format_weight(link.weight)
     return None
+
+
+def _in_template(error: GoalGraphError, existing: int, parent: str) -> GoalGraphError:
+    """The graph's problems with the new goals, their paths (``goals[7].target``) read as
+    template fields (``template.target``), each problem once."""
+    found: dict[tuple[str | None, str], GoalGraphError] = {}
+    for problem in error.problems:
+        if not isinstance(problem, GoalGraphError):
+            continue
+        path = problem.path
+        match = re.match(r"goals\[(\d+)\](.*)", path or "")
+        if match and int(match[1]) >= existing:
+            path = "template" + match[2]
+        found.setdefault((path, problem.message), GoalGraphError(problem.message, goals=problem.goals, path=path))
+    problems = list(found.values())
+    return one_error(problems, f"the template cannot be assigned under {parent!r} ({len(problems)} problems)",
+                     GoalGraphError)
 
 
 def _problem(error: Any, goal_id: str, employee: str) -> GoalGraphError:
