@@ -131,7 +131,8 @@ def _leaf(rng: random.Random, gid: str, link: dict[str, Any], increase_only: boo
         baseline = target + rng.randrange(10, 1_000) * 10
         goal.update(direction="decrease", baseline=baseline)
     span = target - baseline
-    checkins = [{"at": f"2026-{rng.randrange(2, 6):02d}-{rng.randrange(1, 29):02d}",
+    first = rng.randrange(2, 6) if rng.random() < 0.97 else rng.randrange(7, 12)  # 3% none by the as-of date
+    checkins = [{"at": f"2026-{first:02d}-{rng.randrange(1, 29):02d}",
                  "value": f"{baseline + span * rng.random() * 1.2:.2f}"}]
     if rng.random() < 0.6:
         month = 6 if rng.random() < 0.8 else rng.randrange(7, 12)  # 20% after the as-of date
@@ -275,6 +276,16 @@ def mismatches(rollup: Any, naive: dict[str, tuple[Decimal | None, Decimal]], id
     return len(wrong), wrong[:3]
 
 
+def coverage(naive: Naive, result: dict[str, tuple[Decimal | None, Decimal]], leaves: Sequence[str]) -> str:
+    """Which paths of the rollup the comparison went through, counted over the leaves."""
+    no_value = sum(1 for gid in leaves if result[gid][0] is None)
+    capped = sum(1 for gid in leaves if result[gid][1] == ONE)
+    revised = sum(1 for gid in leaves if any(applies <= AS_OF for applies, _ in naive.leaf[gid][4]))
+    decrease = sum(1 for gid in leaves if naive.leaf[gid][2])
+    return (f"{no_value:,} with no check-in by the date, {capped:,} at the 100% cap, "
+            f"{revised:,} on a revised target, {decrease:,} measured downwards")
+
+
 def stage(name: str, seconds: float, note: str = "") -> None:
     print(f"  {name:<46}{seconds:>10.3f} s   RSS {rss_mb():>8,.0f} MB  {note}")
 
@@ -322,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds, (wrong, examples) = timed(lambda: mismatches(base, naive_result, ids))
     stage("check: every goal, perfkit = naive", seconds,
           f"{wrong:,} of {len(ids):,} differ{' e.g. ' + ', '.join(examples) if examples else ''}")
+    print(f"  {'':<46}leaves checked: {coverage(naive, naive_result, leaves)}")
 
     rng = random.Random(args.seed + 1)
     updates = [(rng.choice(leaves), Decimal(rng.randrange(0, 120_000)) / 100) for _ in range(args.updates)]

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from perfkit.errors import GoalGraphError
 from perfkit.goals.files import load_goals, validate_goals
 from perfkit.goals.graph import GoalGraph
+from perfkit.goals.model import parse_instant
 from perfkit.org import Roster
 
 __all__ = ["add_goal_commands"]
@@ -71,13 +72,10 @@ def _graph(args: argparse.Namespace) -> GoalGraph:
 
 
 def _as_of(text: str) -> datetime.date | datetime.datetime:
-    from perfkit.goals.model import _instant
-
     try:
-        value: datetime.date | datetime.datetime = _instant(text)
+        return parse_instant(text)
     except ValueError as exc:
         raise GoalGraphError(f"--as-of: {exc}") from None
-    return value
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:

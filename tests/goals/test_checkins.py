@@ -366,9 +366,10 @@ class TestOnTimeRates:
             kr("b", checkin={"every": "1 month"}, checkins=[{"at": "2026-01-31", "value": 1, "note": "月报"}]),
         )
         rate = on_time_rates(graph, as_of="2026-02-02")["1001"]
-        assert (rate.due, rate.on_time) == (3, 1)  # 15 Jan, 29 Jan, 1 Feb
-        assert rate.rate == CONTEXT.divide(Decimal(1), Decimal(3))
-        assert rate.fraction == Fraction(1, 3)
+        assert (rate.due, rate.on_time) == (3, 2)  # 15 Jan met, 29 Jan missed, 1 Feb met
+        assert rate.rate == CONTEXT.divide(Decimal(2), Decimal(3))
+        assert str(rate.rate) == "0." + "6" * 33 + "7"
+        assert rate.fraction == Fraction(2, 3)
         assert [(d.goal, d.due) for d in rate.details] == [("a", D(2026, 1, 15)), ("a", D(2026, 1, 29)), ("b", D(2026, 2, 1))]
         assert rate.details[2].met_by is not None and rate.details[2].met_by.note == "月报"
 
@@ -399,13 +400,13 @@ class TestOnTimeRates:
         assert list(on_time_rates(graph, as_of="2026-03-31")) == ["1001"]
 
     def test_nothing_due_is_no_rate_not_zero(self) -> None:
-        graph = graph_of(kr(owner="person:1002", period="2026-Q2"), kr(owner="person:1001"))
+        graph = graph_of(kr("later", owner="person:1002", period="2026-Q2"), kr(owner="person:1001"))
         rates = on_time_rates(graph, as_of="2026-01-20")
         assert rates["1002"].rate is None and rates["1002"].fraction is None
         assert rates["1001"].rate == Decimal(0)
 
     def test_rows_for_a_scheme(self) -> None:
-        graph = graph_of(kr(owner="person:1002", period="2026-Q2"), kr(owner="person:1001", checkins=["2026-01-14"]))
+        graph = graph_of(kr("later", owner="person:1002", period="2026-Q2"), kr(owner="person:1001", checkins=["2026-01-14"]))
         rows = on_time_rows(graph, as_of="2026-01-30", column="活跃度")
         assert rows == [{"employee_id": "1001", "活跃度": Decimal("0.5")}, {"employee_id": "1002", "活跃度": None}]
 

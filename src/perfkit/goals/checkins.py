@@ -313,7 +313,7 @@ def _match(plan: _Plan, checkins: list[tuple[datetime.date, CheckIn]]) -> list[D
     met: list[tuple[datetime.date, CheckIn] | None] = [None] * len(dues)
     p = 0
     for day, checkin in checkins:
-        while p < len(dues) and (met[p] is not None or dues[p] + grace < day):
+        while p < len(dues) and (met[p] is not None or dues[p] < day):
             p += 1
         if p == len(dues):
             break

@@ -26,7 +26,7 @@ import attrs
 import networkx as nx
 
 from perfkit.errors import FormulaError, GoalGraphError, PerfkitError, one_error
-from perfkit.goals.model import CheckIn, Contribution, Goal, Revision
+from perfkit.goals.model import CheckIn, Contribution, Goal, Revision, parse_instant
 from perfkit.numbers import to_decimal
 from perfkit.org import Roster
 from perfkit.periods import Calendar, Period
@@ -87,7 +87,7 @@ class GoalGraph:
     _calendar: Calendar
     _roster: Roster | None
     _source: str | None
-    _nx: nx.DiGraph
+    _nx: nx.DiGraph[str]
     _periods: tuple[Period, ...]
     _children: tuple[tuple[int, ...], ...]
     _parents: tuple[tuple[int, ...], ...]
@@ -193,7 +193,7 @@ class GoalGraph:
         return self._roster
 
     @property
-    def nx(self) -> nx.DiGraph:
+    def nx(self) -> nx.DiGraph[str]:
         """The graph as a (frozen) networkx DiGraph: nodes are goal ids with a ``goal``
         attribute; edges run child → parent with ``kind`` and, for contributions, ``weight``."""
         return self._nx
@@ -298,10 +298,7 @@ class GoalGraph:
 
     def cutoff(self, as_of: datetime.date | datetime.datetime | str) -> datetime.datetime:
         """The first instant *after* ``as_of``: a date includes its whole day."""
-        if isinstance(as_of, str):
-            from perfkit.goals.model import _instant
-
-            as_of = _instant(as_of)
+        as_of = _parsed(as_of)
         if isinstance(as_of, datetime.datetime):
             if as_of.tzinfo is None:
                 raise GoalGraphError(f"the time {as_of.isoformat()} has no time zone; add one or give a date")
@@ -438,11 +435,15 @@ class GoalGraph:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _to_instant(value: datetime.date | datetime.datetime | str, calendar: Calendar) -> datetime.datetime:
-    if isinstance(value, str):
-        from perfkit.goals.model import _instant
+def _parsed(value: object) -> datetime.date | datetime.datetime:
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise GoalGraphError(str(exc)) from None
 
-        value = _instant(value)
+
+def _to_instant(value: datetime.date | datetime.datetime | str, calendar: Calendar) -> datetime.datetime:
+    value = _parsed(value)
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             raise GoalGraphError(f"the time {value.isoformat()} has no time zone; add one or give a date")
@@ -486,7 +487,7 @@ class _Checker:
         self.where = where
         self.problems: list[GoalGraphError] = []
         self.index: dict[str, int] = {}
-        self.graph = nx.DiGraph()
+        self.graph: nx.DiGraph[str] = nx.DiGraph()
         self.periods: list[Period] = []
         self.children: list[list[int]] = [[] for _ in goals]
         self.parents: list[list[int]] = [[] for _ in goals]

@@ -126,6 +126,14 @@ def _instant(value: Any) -> Any:
     return value
 
 
+def parse_instant(value: object) -> datetime.date | datetime.datetime:
+    """A date, an aware datetime, or ISO text for either; ValueError otherwise."""
+    parsed = _instant(value)
+    if not isinstance(parsed, datetime.date):
+        raise ValueError(f"{value!r} is not a date (2026-03-01) or a time (2026-03-01T10:00+08:00)")
+    return parsed
+
+
 def _iso(value: datetime.date | datetime.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 

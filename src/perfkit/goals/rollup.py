@@ -170,7 +170,11 @@ def _plan(graph: GoalGraph) -> _Plan:
         return plan  # type: ignore[no-any-return]
     goals = graph._goals
     counted = graph._counted
-    code, kids, weights, measure, terms = [], [], [], [], []
+    code: list[int] = []
+    kids: list[tuple[int, ...]] = []
+    weights: list[tuple[Decimal, ...] | None] = []
+    measure: list[tuple[Decimal | None, Decimal, bool, bool, Decimal | None]] = []
+    terms: list[tuple[tuple[Decimal, Decimal], ...]] = []
     with decimal.localcontext(CONTEXT):
         for i, goal in enumerate(goals):
             mode = goal.mode
@@ -188,12 +192,12 @@ def _plan(graph: GoalGraph) -> _Plan:
                 weights.append(tuple(chosen) if total == _ONE else tuple(w / total for w in chosen))
             measure.append((goal.target, goal.baseline, goal.direction == "decrease", goal.curve == "binary", goal.cap))
             timeline = graph._timelines[i]
-            steps, target, baseline = [], goal.target, goal.baseline
+            steps: list[tuple[Decimal, Decimal]] = []
+            baseline = goal.baseline
             for revision in timeline.revisions:
-                target = revision.target
                 baseline = baseline if revision.baseline is None else revision.baseline
-                steps.append((target, baseline))
-            terms.append(tuple(steps))  # type: ignore[arg-type]
+                steps.append((revision.target, baseline))
+            terms.append(tuple(steps))
     rank = [0] * len(goals)
     for position, i in enumerate(graph._order):
         rank[i] = position
@@ -211,6 +215,15 @@ class Rollup:
     """
 
     __slots__ = ("_cutoff", "_graph", "_metrics", "_overlay", "_plan", "_state", "as_of")
+
+    as_of: datetime.date | datetime.datetime | str
+    """The date (or time) the rollup is for, as given."""
+    _graph: GoalGraph
+    _plan: _Plan
+    _cutoff: datetime.datetime
+    _metrics: dict[int, Decimal]
+    _state: list[_State]
+    _overlay: dict[int, _State]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("build a Rollup with GoalGraph.rollup(as_of)")

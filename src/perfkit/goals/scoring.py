@@ -197,8 +197,10 @@ def evaluate_goals(
     people = sorted({*owners(graph), *(e for e in ids if e is not None)})
     binder = _Binder(compiled, bindings, rollup, rates)
     merged: list[Mapping[str, Any]] = []
-    by_person = {e: (row, index) for index, (row, e) in enumerate(zip(row_list, ids)) if e is not None}
-    for index, (row, employee) in enumerate(zip(row_list, ids)):
+    by_person: dict[str, tuple[Mapping[str, Any], int | None]] = {
+        e: (row, index) for index, (row, e) in enumerate(zip(row_list, ids)) if e is not None
+    }
+    for row, employee in zip(row_list, ids):
         if employee is None:
             merged.append(row)  # the engine reports it
     for employee in people:
