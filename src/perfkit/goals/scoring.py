@@ -204,8 +204,8 @@ def evaluate_goals(
         if employee is None:
             merged.append(row)  # the engine reports it
     for employee in people:
-        row, index = by_person.get(employee, ({}, None))
-        cells = binder.bind(employee, row, index)
+        row, position = by_person.get(employee, ({}, None))
+        cells = binder.bind(employee, row, position)
         if cells is not None:
             merged.append({**row, EMPLOYEE_ID: employee, **cells})
     problems = sorted(binder.problems, key=lambda p: (p.employee_id or "", p.column or ""))
