@@ -115,17 +115,16 @@ class TestDueDates:
     def test_a_goal_without_a_schedule_has_no_due_dates(self) -> None:
         assert due_dates(graph_of(kr(checkin=None)), "kr") == ()
 
-    def test_a_start_outside_the_period_names_the_goal(self) -> None:
-        graph = graph_of(kr(checkin={"every": "2 weeks", "start": "2026-04-01"}))
-        with pytest.raises(GoalGraphError, match="outside the goal's period 2026-Q1") as caught:
-            due_dates(graph, "kr")
+    def test_a_start_outside_the_period_is_refused_with_the_graph(self) -> None:
+        with pytest.raises(GoalGraphError, match="starts 2026-04-01, outside the period 2026-Q1") as caught:
+            graph_of(kr(checkin={"every": "2 weeks", "start": "2026-04-01"}))
         assert caught.value.goals == ("kr",)
+        assert caught.value.path == "goals[0].checkin.start"
 
-    def test_a_schedule_on_a_goal_rolled_up_from_children_is_refused(self) -> None:
+    def test_a_schedule_on_a_goal_rolled_up_from_children_is_refused_with_the_graph(self) -> None:
         parent = {"id": "obj", "title": "Grow", "owner": "org", "period": "2026-Q1", "checkin": {"every": "1 month"}}
-        graph = graph_of(parent, kr(contributes_to=["obj"]))
-        with pytest.raises(GoalGraphError, match="takes no check-ins") as caught:
-            due_dates(graph, "obj")
+        with pytest.raises(GoalGraphError, match="has no check-in schedule") as caught:
+            graph_of(parent, kr(contributes_to=["obj"]))
         assert caught.value.goals == ("obj",)
 
 
@@ -176,7 +175,9 @@ class TestCheckinReportStates:
         assert entry.stale and entry.quiet_days == 29 and entry.last_checkin == D(2026, 1, 5)
 
     def test_stale_counts_from_the_schedule_start_without_check_ins(self) -> None:
-        graph = graph_of(kr(checkin={"every": "1 week", "start": "2026-02-01", "grace_days": 30}, checkins=["2026-01-20"]))
+        graph = graph_of(
+            kr(checkin={"every": "1 week", "start": "2026-02-01", "grace_days": 30}, checkins=["2026-01-20"])
+        )
         assert checkin_report(graph, "2026-02-15")["kr"].quiet_days == 14
         assert checkin_report(graph, "2026-02-16")["kr"].stale
 
@@ -245,10 +246,13 @@ class TestCheckinReportStates:
 
     def test_every_bad_schedule_is_reported_together(self) -> None:
         bad = {"every": "1 week", "start": "2025-12-01"}
-        graph = graph_of(kr("a", checkin=bad), kr("b", checkin=bad), kr("c"))
         with pytest.raises(GoalGraphError) as caught:
-            checkin_report(graph, "2026-01-30")
+            graph_of(kr("a", checkin=bad), kr("b", checkin=bad), kr("c"))
         assert [p.goals for p in caught.value.problems] == [("a",), ("b",)]
+        assert [p.to_dict()["path"] for p in caught.value.problems] == [
+            "goals[0].checkin.start",
+            "goals[1].checkin.start",
+        ]
 
 
 ROSTER = Roster.from_records(
@@ -333,7 +337,9 @@ class TestReportOutput:
         assert lines[0] == "check-ins as of 2026-01-20: 1 overdue, 0 stale, 0 due soon, 1 on track"
         table = lines[1:]
         assert len(table) == 3
-        owner_columns = {display_width(line[: line.index("person:") if "person:" in line else line.index("owner")]) for line in table}
+        owner_columns = {
+            display_width(line[: line.index("person:") if "person:" in line else line.index("owner")]) for line in table
+        }
         assert len(owner_columns) == 1
         assert "华东区收入" in table[2] and "due 2026-01-15, 5 days ago" in table[2] and table[2].endswith("2001")
 
@@ -370,7 +376,11 @@ class TestOnTimeRates:
         assert rate.rate == CONTEXT.divide(Decimal(2), Decimal(3))
         assert str(rate.rate) == "0." + "6" * 33 + "7"
         assert rate.fraction == Fraction(2, 3)
-        assert [(d.goal, d.due) for d in rate.details] == [("a", D(2026, 1, 15)), ("a", D(2026, 1, 29)), ("b", D(2026, 2, 1))]
+        assert [(d.goal, d.due) for d in rate.details] == [
+            ("a", D(2026, 1, 15)),
+            ("a", D(2026, 1, 29)),
+            ("b", D(2026, 2, 1)),
+        ]
         assert rate.details[2].met_by is not None and rate.details[2].met_by.note == "月报"
 
     def test_a_due_date_counts_once_its_grace_has_passed(self) -> None:
@@ -406,7 +416,9 @@ class TestOnTimeRates:
         assert rates["1001"].rate == Decimal(0)
 
     def test_rows_for_a_scheme(self) -> None:
-        graph = graph_of(kr("later", owner="person:1002", period="2026-Q2"), kr(owner="person:1001", checkins=["2026-01-14"]))
+        graph = graph_of(
+            kr("later", owner="person:1002", period="2026-Q2"), kr(owner="person:1001", checkins=["2026-01-14"])
+        )
         rows = on_time_rows(graph, as_of="2026-01-30", column="活跃度")
         assert rows == [{"employee_id": "1001", "活跃度": Decimal("0.5")}, {"employee_id": "1002", "活跃度": None}]
 

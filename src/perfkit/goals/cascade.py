@@ -60,6 +60,7 @@ ShareMode = Literal["equal", "weights", "actuals"]
 Basis = Literal["equal", "weights", "actuals", "shares"]
 """Where a cascade's shares came from (``shares`` for an explicit mapping)."""
 When = datetime.date | datetime.datetime | str
+_BASIS_WORDS = {"equal": "equally", "weights": "by weights", "actuals": "by actuals", "shares": "by shares"}
 
 
 def _frozen_map(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
@@ -109,7 +110,7 @@ class Cascade:
     def to_text(self) -> str:
         """A readable table: each child's share and target, and the total."""
         head = (
-            f"{self.parent}: {_amount(self.amount)} split by {self.basis} "
+            f"{self.parent}: {_amount(self.amount)} split {_BASIS_WORDS[self.basis]} "
             f"at a unit of {_amount(self.unit)} ({self.method.replace('_', ' ')})"
         )
         return "\n".join([head, *_table(self)])
@@ -447,8 +448,7 @@ def _apply(
         changed = _propose(graph, targets, effective, reason, proposed_by)
     if not changed:
         return graph
-    goals = [changed.get(goal.id, goal) for goal in graph.goals]
-    return GoalGraph.from_goals(goals, calendar=graph.calendar, roster=graph.roster)
+    return graph.replace(*changed.values())
 
 
 def _set_targets(graph: GoalGraph, targets: Mapping[str, Decimal], replace: bool) -> dict[str, Goal]:

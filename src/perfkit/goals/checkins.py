@@ -35,7 +35,7 @@ from typing import Any, Literal
 import attrs
 
 from perfkit._text import display_width
-from perfkit.errors import GoalGraphError, one_error
+from perfkit.errors import GoalGraphError
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import CheckIn, CheckinSchedule, Goal
 from perfkit.numbers import CONTEXT
@@ -252,23 +252,12 @@ class _Plan:
 
 def _plan(graph: GoalGraph, goal: Goal) -> _Plan:
     schedule = goal.checkin
-    assert schedule is not None
-    if goal.mode == "children":
-        raise GoalGraphError(
-            "the goal's progress comes from its children, so it takes no check-ins; drop checkin:",
-            goals=(goal.id,), path="checkin",
-        )
+    assert schedule is not None  # the graph refuses schedules on rolled-up goals and starts outside the period
     period = graph.period(goal.id)
     cal = graph.calendar
     first_day = cal.to_date(period.start)
     last_day = cal.to_date(period.end - datetime.timedelta(microseconds=1))
     start = schedule.start or first_day
-    if not first_day <= start <= last_day:
-        raise GoalGraphError(
-            f"the check-in schedule starts {start.isoformat()}, outside the goal's period {goal.period}"
-            f" ({first_day.isoformat()}..{last_day.isoformat()})",
-            goals=(goal.id,), path="checkin.start",
-        )
     count, unit = schedule.every
     dues: list[datetime.date] = []
     k = 1
@@ -280,7 +269,9 @@ def _plan(graph: GoalGraph, goal: Goal) -> _Plan:
         k += 1
     per_step = count if unit == "days" else count * _LONGEST_MONTH
     stale_after = schedule.stale_after_days if schedule.stale_after_days is not None else 2 * per_step
-    return _Plan(goal=goal, schedule=schedule, start=start, last_day=last_day, dues=tuple(dues), stale_after=stale_after)
+    return _Plan(
+        goal=goal, schedule=schedule, start=start, last_day=last_day, dues=tuple(dues), stale_after=stale_after
+    )
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
@@ -313,7 +304,7 @@ def _match(plan: _Plan, checkins: list[tuple[datetime.date, CheckIn]]) -> list[D
     met: list[tuple[datetime.date, CheckIn] | None] = [None] * len(dues)
     p = 0
     for day, checkin in checkins:
-        while p < len(dues) and (met[p] is not None or dues[p] < day):
+        while p < len(dues) and (met[p] is not None or dues[p] + grace < day):
             p += 1
         if p == len(dues):
             break
@@ -324,8 +315,12 @@ def _match(plan: _Plan, checkins: list[tuple[datetime.date, CheckIn]]) -> list[D
         hit = met[k]
         found.append(
             DueDate(
-                goal=plan.goal.id, due=due, opens=opens[k], closes=due + grace,
-                met_by=None if hit is None else hit[1], checked_in=None if hit is None else hit[0],
+                goal=plan.goal.id,
+                due=due,
+                opens=opens[k],
+                closes=due + grace,
+                met_by=None if hit is None else hit[1],
+                checked_in=None if hit is None else hit[0],
             )
         )
     return found
@@ -339,8 +334,7 @@ def due_dates(graph: GoalGraph, goal_id: str, *, as_of: When | None = None) -> t
     """Every due date of the goal's schedule, each with the check-in that met it on time
     (counting the check-ins up to ``as_of``, all of them when None); ``()`` without a schedule.
 
-    Raises :class:`~perfkit.errors.GoalGraphError` for an unknown goal, or a schedule that
-    starts outside the goal's period.
+    Raises :class:`~perfkit.errors.GoalGraphError` for an unknown goal.
     """
     goal = graph[goal_id]
     if goal.checkin is None:
@@ -373,25 +367,16 @@ def checkin_report(graph: GoalGraph, as_of: When, *, roster: Roster | None = Non
 
     Escalation (``roster``, default: the graph's roster): a ``person:`` owner's manager, a
     ``team:`` owner's unit head (the nearest unit up the chain that names one); nobody for
-    the ``org`` or without a roster. Raises :class:`~perfkit.errors.GoalGraphError` listing
-    every goal whose schedule cannot be read.
+    the ``org`` or without a roster.
     """
     today = _local_date(graph, as_of)
     cutoff = graph.cutoff(as_of)
     roster = roster if roster is not None else graph.roster
     entries: list[CheckinEntry] = []
-    problems: list[GoalGraphError] = []
     for goal in graph.goals:
         if goal.checkin is None or goal.status != "active":
             continue
-        try:
-            plan = _plan(graph, goal)
-        except GoalGraphError as exc:
-            problems.append(exc)
-            continue
-        entries.append(_entry(plan, _checkins(graph, goal, cutoff), today, roster))
-    if problems:
-        raise one_error(problems, f"{len(problems)} goals have check-in schedules that cannot be read", GoalGraphError)
+        entries.append(_entry(_plan(graph, goal), _checkins(graph, goal, cutoff), today, roster))
     entries.sort(key=lambda e: e.goal)
     return CheckinReport(as_of=today, entries=tuple(entries))
 
@@ -501,15 +486,10 @@ def on_time_rates(graph: GoalGraph, *, as_of: When, since: When | None = None) -
     cutoff = graph.cutoff(as_of)
     first = None if since is None else _local_date(graph, since)
     found: dict[str, list[DueDate]] = {}
-    problems: list[GoalGraphError] = []
     for goal in graph.goals:
         if goal.checkin is None or goal.owner.kind != "person" or goal.status not in ("active", "closed"):
             continue
-        try:
-            plan = _plan(graph, goal)
-        except GoalGraphError as exc:
-            problems.append(exc)
-            continue
+        plan = _plan(graph, goal)
         checkins = _checkins(graph, goal, cutoff)
         final = (checkins[-1][0] if checkins else plan.start) if goal.status == "closed" else None
         counted = [
@@ -518,8 +498,6 @@ def on_time_rates(graph: GoalGraph, *, as_of: When, since: When | None = None) -
             if d.closes < today and (final is None or d.due <= final) and (first is None or d.due >= first)
         ]
         found.setdefault(goal.owner.id or "", []).extend(counted)
-    if problems:
-        raise one_error(problems, f"{len(problems)} goals have check-in schedules that cannot be read", GoalGraphError)
     rates = {}
     for employee in sorted(found):
         details = tuple(sorted(found[employee], key=lambda d: (d.goal, d.due)))
@@ -550,4 +528,3 @@ def on_time_rows(
     """
     rates = on_time_rates(graph, as_of=as_of, since=since)
     return [{"employee_id": employee, column: rate.rate} for employee, rate in rates.items()]
-

@@ -413,10 +413,18 @@ class GoalGraph:
         goal = self[goal_id]
         return self._replace(_model(Goal, {**goal.model_dump(), "status": status}, goal_id))
 
+    def replace(self, *goals: Goal | Mapping[str, Any]) -> GoalGraph:
+        """A new graph with each of ``goals`` put in place of the goal with the same id
+        (the whole graph is checked again)."""
+        from perfkit.goals.files import to_goal
+
+        changed = list(self._goals)
+        for goal in map(to_goal, goals):
+            changed[self._position(goal.id)] = goal
+        return self._rebuilt(changed)
+
     def _replace(self, goal: Goal) -> GoalGraph:
-        goals = list(self._goals)
-        goals[self._index[goal.id]] = goal
-        return self._rebuilt(goals)
+        return self.replace(goal)
 
     # -- computing -----------------------------------------------------------------------
 
@@ -575,6 +583,8 @@ class _Checker:
             self.problem("a metric-bound goal is owned by a person or a team (metrics are per employee or unit)", ids, i, "owner")
         if mode == "children" and goal.checkins:
             self.problem("this goal's progress comes from its children, so it takes no check-ins", ids, i, "checkins")
+        if mode == "children" and goal.checkin is not None:
+            self.problem("this goal's progress comes from its children, so it has no check-in schedule", ids, i, "checkin")
         if goal.rollup == "formula" and mode == "children" and goal.formula is None:
             self.problem("rollup: formula needs a formula: over the children's ids", ids, i, "formula")
         if goal.formula is not None and (goal.rollup != "formula" or mode != "children"):
@@ -595,6 +605,14 @@ class _Checker:
     def _timeline(self, i: int, goal: Goal, period: Period) -> Timeline:
         ids = (goal.id,)
         starts = _to_instant(goal.created, self.calendar) if goal.created else period.start
+        schedule = goal.checkin
+        if schedule is not None and schedule.start is not None:
+            first = _to_instant(schedule.start, self.calendar)
+            if not period.start_utc <= first < period.end_utc:
+                self.problem(
+                    f"the check-in schedule starts {schedule.start}, outside the period {goal.period}",
+                    ids, i, "checkin.start",
+                )
         checkins = []
         for n, checkin in enumerate(goal.checkins):
             checkins.append((_to_instant(checkin.at, self.calendar), n, checkin))

@@ -118,7 +118,7 @@ def _instant(value: Any) -> Any:
         from perfkit._time import parse_datetime
 
         try:
-            return parse_datetime(text)
+            value = parse_datetime(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a date (2026-03-01) or a time (2026-03-01T10:00+08:00)") from None
     if isinstance(value, datetime.datetime) and value.tzinfo is None:
