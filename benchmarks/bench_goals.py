@@ -44,6 +44,7 @@ import datetime
 import decimal
 import gc
 import math
+import os
 import platform
 import random
 import statistics
@@ -52,6 +53,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -226,7 +228,7 @@ class Naive:
 
 def attain(value: Decimal, baseline: Decimal, target: Decimal, decrease: bool) -> Decimal:
     raw = (baseline - value) / (baseline - target) if decrease else (value - baseline) / (target - baseline)
-    return ZERO if raw < ZERO else ONE if raw > ONE else raw
+    return max(ZERO, min(raw, ONE))
 
 
 # -- measuring -----------------------------------------------------------------------------
@@ -236,8 +238,6 @@ def rss_mb() -> float:
     """Resident memory in MB (Linux), or the peak from getrusage elsewhere."""
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
-        import os
-
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
         import resource
@@ -245,18 +245,19 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(run: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall-clock and process CPU seconds of one run, and its result."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = run()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
-def best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = math.inf, None
+def best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, float, Any]:
+    best, best_cpu, result = math.inf, math.inf, None
     for _ in range(repeat):
-        seconds, result = timed(run)
-        best = min(best, seconds)
-    return best, result
+        seconds, cpu, result = timed(run)
+        best, best_cpu = min(best, seconds), min(best_cpu, cpu)
+    return best, best_cpu, result
 
 
 def percentiles(samples: Sequence[float]) -> tuple[float, float, float]:
@@ -286,8 +287,8 @@ def coverage(naive: Naive, result: dict[str, tuple[Decimal | None, Decimal]], le
             f"{revised:,} on a revised target, {decrease:,} measured downwards")
 
 
-def stage(name: str, seconds: float, note: str = "") -> None:
-    print(f"  {name:<46}{seconds:>10.3f} s   RSS {rss_mb():>8,.0f} MB  {note}")
+def stage(name: str, seconds: float, cpu: float, note: str = "") -> None:
+    print(f"  {name:<46}{seconds:>9.3f} s {cpu:>9.3f} s {rss_mb():>9,.0f} MB  {note}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -304,34 +305,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     per_tree = sum(args.children**level for level in range(args.levels))
     trees = max(1, math.ceil(args.size / per_tree))
     print(f"perfkit {perfkit.__version__}, Python {platform.python_version()} on {platform.machine()}; {_provenance()}")
-    print(f"shape: {trees:,} trees of {args.levels} levels × {args.children} children ({per_tree:,} goals each) "
+    print(f"shape: {trees:,} tree{'' if trees == 1 else 's'} of {args.levels} levels × {args.children} children ({per_tree:,} goals each) "
           f"under one org root = {trees * per_tree + 1:,} goals; rollup as of {AS_OF}")
     print()
-
-    seconds, dicts = timed(lambda: make_goals(trees, args.levels, args.children, args.seed))
-    stage("declarations: plain dicts", seconds)
-    seconds, goals = timed(lambda: [Goal.model_validate(d) for d in dicts])
-    stage("declarations: Goal.model_validate (pydantic)", seconds, f"{len(goals):,} goals")
+    print(f"  {'stage':<46}{'wall':>11} {'CPU':>11} {'RSS after':>12}")
+    seconds, cpu, dicts = timed(lambda: make_goals(trees, args.levels, args.children, args.seed))
+    stage("declarations: plain dicts", seconds, cpu)
+    seconds, cpu, goals = timed(lambda: [Goal.model_validate(d) for d in dicts])
+    stage("declarations: Goal.model_validate (pydantic)", seconds, cpu, f"{len(goals):,} goals")
     leaves = [d["id"] for d in dicts if d.get("kind") == "key_result"]
     sums = sum(1 for d in dicts if d.get("rollup") == "sum")
     revised = sum(1 for d in dicts if d.get("revisions"))
 
-    seconds, graph = timed(lambda: GoalGraph.from_goals(goals))
-    stage("build: GoalGraph.from_goals", seconds, f"{len(graph):,} goals, {len(leaves):,} leaves, {sums:,} sum parents, "
+    seconds, cpu, graph = timed(lambda: GoalGraph.from_goals(goals))
+    stage("build: GoalGraph.from_goals", seconds, cpu, f"{len(graph):,} goals, {len(leaves):,} leaves, {sums:,} sum parents, "
           f"{revised:,} with revisions")
 
-    first, base = timed(lambda: graph.rollup(AS_OF))
-    stage("full rollup, first call (builds the plan)", first)
-    full, base = best_of(args.repeat, lambda: graph.rollup(AS_OF))
-    stage(f"full rollup, best of {args.repeat} (plan cached)", full)
+    first, cpu, base = timed(lambda: graph.rollup(AS_OF))
+    stage("full rollup, first call (builds the plan)", first, cpu)
+    full, full_cpu, base = best_of(args.repeat, lambda: graph.rollup(AS_OF))
+    stage(f"full rollup, best of {args.repeat} (plan cached)", full, full_cpu)
 
-    seconds, naive = timed(lambda: Naive(dicts))
-    stage("naive: dicts from the declarations", seconds)
-    naive_full, naive_result = best_of(args.repeat, lambda: naive.rollup("org", AS_OF))
-    stage(f"naive recursive rollup, best of {args.repeat}", naive_full)
+    seconds, cpu, naive = timed(lambda: Naive(dicts))
+    stage("naive: dicts from the declarations", seconds, cpu)
+    naive_full, naive_cpu, naive_result = best_of(args.repeat, lambda: naive.rollup("org", AS_OF))
+    stage(f"naive recursive rollup, best of {args.repeat}", naive_full, naive_cpu)
     ids = graph.ids
-    seconds, (wrong, examples) = timed(lambda: mismatches(base, naive_result, ids))
-    stage("check: every goal, perfkit = naive", seconds,
+    seconds, cpu, (wrong, examples) = timed(lambda: mismatches(base, naive_result, ids))
+    stage("check: every goal, perfkit = naive", seconds, cpu,
           f"{wrong:,} of {len(ids):,} differ{' e.g. ' + ', '.join(examples) if examples else ''}")
     print(f"  {'':<46}leaves checked: {coverage(naive, naive_result, leaves)}")
 
@@ -339,15 +340,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     updates = [(rng.choice(leaves), Decimal(rng.randrange(0, 120_000)) / 100) for _ in range(args.updates)]
     alone: list[float] = []
     for leaf, value in updates:
-        seconds, _ = timed(lambda: base.with_checkin(leaf, value, at=AS_OF))
+        seconds, _, _ = timed(partial(base.with_checkin, leaf, value, at=AS_OF))
         alone.append(seconds)
     chained: list[float] = []
     current = base
     for leaf, value in updates:
-        seconds, current = timed(lambda: current.with_checkin(leaf, value, at=AS_OF))
+        seconds, _, current = timed(partial(current.with_checkin, leaf, value, at=AS_OF))
         chained.append(seconds)
     print()
-    print(f"  incremental with_checkin over {len(updates):,} random leaves (µs):   median      p99      max")
+    print(f"  incremental with_checkin over {len(updates):,} random leaves (wall µs):   median      p99      max")
     for name, samples in (("each on the base rollup", alone), ("chained, one after another", chained)):
         median, p99, top = percentiles(samples)
         print(f"    {name:<58}{median:>8.1f} {p99:>8.1f} {top:>8.1f}")
@@ -355,14 +356,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     naive_times: list[float] = []
     for leaf, value in updates[: args.naive_updates]:
         naive.leaf[leaf][3].append((AS_OF, value))
-        seconds, _ = timed(lambda: naive.rollup("org", AS_OF))
+        seconds, _, _ = timed(lambda: naive.rollup("org", AS_OF))
         naive_times.append(seconds)
     for leaf, value in updates[args.naive_updates:]:
         naive.leaf[leaf][3].append((AS_OF, value))
     naive_incremental = statistics.median(naive_times) if naive_times else math.nan
     print(f"    naive: record the check-in, recompute everything (median of {len(naive_times)}) "
           f"{naive_incremental * 1e6:>12,.0f} µs")
-    seconds, (wrong, examples) = timed(lambda: mismatches(current, naive.rollup("org", AS_OF), ids))
+    seconds, _, (wrong, examples) = timed(lambda: mismatches(current, naive.rollup("org", AS_OF), ids))
     print(f"    check: chained rollup = naive rollup with all {len(updates):,} check-ins: "
           f"{wrong:,} of {len(ids):,} differ{' e.g. ' + ', '.join(examples) if examples else ''} ({seconds:.1f} s)")
 
@@ -370,12 +371,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("summary")
     print(f"  full rollup:        perfkit {full:.3f} s, naive {naive_full:.3f} s: perfkit takes "
-          f"{full / naive_full:.2f}× the naive time   (target: about 1 s at 1M goals)")
+          f"{full / naive_full:.2f}× the naive time (CPU {full_cpu:.3f} s vs {naive_cpu:.3f} s)   "
+          f"(target: about 1 s at 1M goals)")
     print(f"  incremental update: perfkit {incremental * 1e6:.1f} µs median, naive full recompute "
           f"{naive_incremental * 1e6:,.0f} µs: {naive_incremental / incremental:,.0f}× faster   "
           f"(target: well under 1 ms)")
-    print(f"  garbage collector enabled: {gc.isenabled()}; RSS now {rss_mb():,.0f} MB")
+    print(f"  garbage collector enabled: {gc.isenabled()}; RSS now {rss_mb():,.0f} MB; "
+          f"load average {_load()} on {os.cpu_count()} CPUs (a busy machine inflates wall times: compare CPU)")
     return 0
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def _provenance() -> str:

@@ -90,7 +90,7 @@ class TestCascadeIsExact:
         assert dict(again.targets) == dict(result.targets)
 
     @settings(max_examples=40, deadline=None)
-    @given(st.lists(st.sampled_from(CHILD_IDS), min_size=1, max_size=8, unique=True), st.integers(0, 10**6), st.data())
+    @given(st.lists(st.sampled_from(CHILD_IDS), min_size=1, max_size=8, unique=True), st.integers(1, 10**6), st.data())
     def test_file_order_does_not_matter(self, kids: list[str], units: int, data: st.DataObject) -> None:
         shares = data.draw(percentages(kids))
         order = data.draw(st.permutations(kids))
@@ -293,7 +293,8 @@ class TestApply:
                      "contributes_to": ["revenue"]}
         kr = {"id": "east-kr", "title": "k", "kind": "key_result", "owner": "team:east", "period": "2026",
               "target": 5, "contributes_to": ["east"]}
-        graph = graph_of(revenue(), objective, kr)
+        graph = graph_of(revenue(rollup="weighted_average"), objective, kr)
+        assert graph["east"].target is None
         applied = cascade(graph, "revenue").apply(graph)
         assert applied["east"].target == 50_000_000
 
@@ -379,6 +380,10 @@ class TestViews:
         assert lines[0] == "revenue: 50,000,000 split by shares at a unit of 10,000 (largest remainder)"
         assert lines[1].split() == ["east", "50.0%", "25,000,000"]
         assert lines[-1].split() == ["total", "50,000,000"]
+
+    def test_the_heading_says_how_the_amount_was_split(self, regions: GoalGraph) -> None:
+        heading = cascade(regions, "revenue", unit=10_000).to_text().splitlines()[0]
+        assert heading == "revenue: 50,000,000 split equally at a unit of 10,000 (largest remainder)"
 
     def test_to_dict_is_plain_text_data(self, regions: GoalGraph) -> None:
         data = cascade(regions, "revenue", unit="0.5", amount="1.5").to_dict()

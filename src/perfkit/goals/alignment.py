@@ -57,7 +57,7 @@ class TargetGap:
     when the comparison is ``incomplete``; ``difference`` is ``children_total − target``
     (negative when ``short``). ``missing`` lists the counted children without a target;
     ``left_out`` the children that do not count (drafts, archived goals, or goals with
-    nothing to roll up), whose targets are not added.
+    nothing to roll up), whose targets are not added. Child ids are sorted.
     """
 
     goal: str
@@ -311,8 +311,8 @@ def alignment(graph: GoalGraph, *, as_of: datetime.date | datetime.datetime | st
 
 
 def _gap(goal_id: str, target: Decimal, kids: tuple[str, ...], rollup: Rollup, unit: str | None) -> TargetGap | None:
-    counted = tuple(c for c in kids if rollup[c].counted)
-    left_out = tuple(c for c in kids if c not in counted)
+    counted = tuple(sorted(c for c in kids if rollup[c].counted))
+    left_out = tuple(sorted(c for c in kids if c not in counted))
     missing = tuple(c for c in counted if rollup[c].target is None)  # not from goal files (see above)
     if missing:
         return TargetGap(

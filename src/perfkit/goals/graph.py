@@ -717,8 +717,16 @@ class _Checker:
             if goal.mode != "children":
                 self.counted[i] = status_counts
             else:
-                counted_children = [c for c in self.children[i] if self.counted[c]]
-                self.counted[i] = status_counts and bool(counted_children)
+                self.counted[i] = status_counts and self._has_progress(i)
+
+    def _has_progress(self, i: int) -> bool:
+        """Whether a rolled-up goal has counted children (with some weight, if weighted)."""
+        kids = [c for c in self.children[i] if self.counted[c]]
+        weights = self.weights[i]
+        if weights is None or not kids:
+            return bool(kids)
+        by_child = dict(zip(self.children[i], weights))
+        return any(by_child[c] for c in kids)
 
     def _children_rules(self, i: int, goal: Goal) -> None:
         if goal.rollup == "sum":

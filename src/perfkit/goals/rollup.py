@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import operator
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -42,7 +43,7 @@ import attrs
 
 from perfkit.errors import GoalGraphError
 from perfkit.goals.graph import GoalGraph
-from perfkit.goals.model import CheckIn, Revision
+from perfkit.goals.model import CheckIn, Revision, parse_instant
 from perfkit.numbers import CONTEXT, plain_text, to_decimal
 
 __all__ = ["GoalProgress", "Rollup", "attainment"]
@@ -51,8 +52,9 @@ ShownStatus = Literal["draft", "active", "expired", "closed", "archived"]
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
-_COMPACT_AFTER = 20_000
-"""Incremental updates keep their changes in an overlay; past this size it is folded in."""
+_SMALL_OVERLAY = 256
+_LARGE_OVERLAY = 32_768
+"""Incremental updates keep their changes in overlays of these sizes (see Rollup._evolved)."""
 
 
 def attainment(
@@ -76,7 +78,11 @@ def attainment(
 
 
 def _attain(value: Decimal, baseline: Decimal, target: Decimal, decrease: bool, binary: bool, cap: Decimal | None) -> Decimal:
-    raw = (baseline - value) / (baseline - target) if decrease else (value - baseline) / (target - baseline)
+    ctx = CONTEXT
+    if decrease:
+        raw = ctx.divide(ctx.subtract(baseline, value), ctx.subtract(baseline, target))
+    else:
+        raw = ctx.divide(ctx.subtract(value, baseline), ctx.subtract(target, baseline))
     if binary:
         return _ONE if raw >= _ONE else _ZERO
     if raw < _ZERO:
@@ -137,8 +143,12 @@ class GoalProgress:
         return data
 
 
-# A goal's state in the arrays: (value, progress, checkin, revision-position)
+# A goal's state: (value, progress, checkin, revision position)
 _State = tuple[Decimal | None, Decimal | None, CheckIn | None, int]
+_NOTHING: _State = (None, None, None, -1)
+
+_WIDE = decimal.Context(prec=400, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+"""Sums of weighted progress are exact in this context, then rounded once in CONTEXT."""
 
 
 @attrs.frozen(eq=False, slots=True)
@@ -150,60 +160,131 @@ class _Plan:
     kids: list[tuple[int, ...]]
     """The counted contributing children."""
     weights: list[tuple[Decimal, ...] | None]
-    """Their weights scaled to sum to 1, or None for equal weights."""
+    """Their declared weights, or None for equal weights."""
+    scale: list[Decimal]
+    """The sum of those weights (1 when every weighted child counts)."""
     rank: list[int]
     """Each goal's position in the topological order (children before parents)."""
     measure: list[tuple[Decimal | None, Decimal, bool, bool, Decimal | None]]
     """(target, baseline, decrease, binary, cap) as declared."""
     terms: list[tuple[tuple[Decimal, Decimal], ...]]
     """(target, baseline) after each approved revision, in the order they apply."""
+    own: list[int]
+    """Goals measured on their own (check-ins, metric)."""
+    rolled: list[int]
+    """Goals made from their children, children first."""
+    settled: list[tuple[datetime.datetime | None, _State] | None]
+    """For check-in goals: the time of their last check-in or revision, and their state
+    from then on (None for other goals)."""
 
 
 _CODES = {"checkins": 0, "metric": 1}
 _ROLLUPS = {"weighted_average": 2, "sum": 3, "min": 4, "formula": 5}
 
 
-def _plan(graph: GoalGraph) -> _Plan:
+def plan_of(graph: GoalGraph) -> _Plan:
+    """The graph's rollup plan, computed once and kept with the graph."""
     cache: dict[str, Any] = graph._cache
     plan = cache.get("plan")
-    if plan is not None:
-        return plan  # type: ignore[no-any-return]
+    if plan is None:
+        with decimal.localcontext(_WIDE):
+            plan = cache["plan"] = _make_plan(graph)
+    return plan
+
+
+def _make_plan(graph: GoalGraph) -> _Plan:
     goals = graph._goals
     counted = graph._counted
     code: list[int] = []
     kids: list[tuple[int, ...]] = []
     weights: list[tuple[Decimal, ...] | None] = []
+    scale: list[Decimal] = []
     measure: list[tuple[Decimal | None, Decimal, bool, bool, Decimal | None]] = []
     terms: list[tuple[tuple[Decimal, Decimal], ...]] = []
-    with decimal.localcontext(CONTEXT):
-        for i, goal in enumerate(goals):
-            mode = goal.mode
-            code.append(_CODES[mode] if mode != "children" else _ROLLUPS[goal.rollup])
-            children = graph._children[i]
-            keep = tuple(c for c in children if counted[c])
-            kids.append(keep)
-            declared = graph._weights[i]
-            if declared is None or not keep:
-                weights.append(None)
-            else:
-                by_child = dict(zip(children, declared))
-                chosen = [by_child[c] for c in keep]
-                total = sum(chosen, _ZERO)
-                weights.append(tuple(chosen) if total == _ONE else tuple(w / total for w in chosen))
-            measure.append((goal.target, goal.baseline, goal.direction == "decrease", goal.curve == "binary", goal.cap))
-            timeline = graph._timelines[i]
-            steps: list[tuple[Decimal, Decimal]] = []
-            baseline = goal.baseline
-            for revision in timeline.revisions:
-                baseline = baseline if revision.baseline is None else revision.baseline
-                steps.append((revision.target, baseline))
-            terms.append(tuple(steps))
+    for i, goal in enumerate(goals):
+        mode = goal.mode
+        code.append(_CODES[mode] if mode != "children" else _ROLLUPS[goal.rollup])
+        children = graph._children[i]
+        keep = tuple(c for c in children if counted[c])
+        declared = graph._weights[i]
+        if declared is None or not keep:
+            weights.append(None)
+            scale.append(_ONE)
+        else:
+            by_child = dict(zip(children, declared))
+            chosen = tuple(by_child[c] for c in keep)
+            total = sum(chosen, _ZERO)
+            if not total:
+                keep = ()  # only 0% children count: nothing to scale up, no progress
+            weights.append(chosen if total else None)
+            scale.append(total if len(keep) != len(children) else _ONE)
+        kids.append(keep)
+        measure.append((goal.target, goal.baseline, goal.direction == "decrease", goal.curve == "binary", goal.cap))
+        steps: list[tuple[Decimal, Decimal]] = []
+        baseline = goal.baseline
+        for revision in graph._timelines[i].revisions:
+            baseline = baseline if revision.baseline is None else revision.baseline
+            steps.append((revision.target, baseline))
+        terms.append(tuple(steps))
     rank = [0] * len(goals)
     for position, i in enumerate(graph._order):
         rank[i] = position
-    plan = _Plan(code=code, kids=kids, weights=weights, rank=rank, measure=measure, terms=terms)
-    cache["plan"] = plan
-    return plan
+    own = [i for i in graph._order if code[i] < 2]
+    rolled = [i for i in graph._order if code[i] >= 2]
+    settled: list[tuple[datetime.datetime | None, _State] | None] = [None] * len(goals)
+    for i in own:
+        if code[i] == 0:
+            timeline = graph._timelines[i]
+            last = max((*timeline.checkin_times[-1:], *timeline.revision_times[-1:]), default=None)
+            latest = timeline.checkins[-1] if timeline.checkins else None
+            settled[i] = (last, _measured(measure[i], terms[i], len(terms[i]) - 1, latest))
+    return _Plan(
+        code=code, kids=kids, weights=weights, scale=scale, rank=rank, measure=measure, terms=terms,
+        own=own, rolled=rolled, settled=settled,
+    )
+
+
+def _measured(
+    measure: tuple[Decimal | None, Decimal, bool, bool, Decimal | None],
+    terms: tuple[tuple[Decimal, Decimal], ...],
+    revision: int,
+    checkin: CheckIn | None,
+    value: Decimal | None = None,
+) -> _State:
+    """A measured goal's state from its value (a check-in's, or ``value``) and the terms in force."""
+    target, baseline, decrease, binary, cap = measure
+    if revision >= 0:
+        target, baseline = terms[revision]
+    if checkin is not None:
+        value = checkin.value
+    if value is None or target is None:
+        return (None, _ZERO, None, revision)
+    return (value, _attain(value, baseline, target, decrease, binary, cap), checkin, revision)
+
+
+def _rolled(plan: _Plan, i: int, state_of: Any, rollup: Rollup) -> _State:
+    """A rolled-up goal's state from its children's (``state_of(child)``)."""
+    code = plan.code[i]
+    kids = plan.kids[i]
+    revision = rollup._revision(i) if plan.terms[i] else -1
+    if not kids:
+        return (None, None, None, revision)
+    if code == 2:
+        weights = plan.weights[i]
+        with decimal.localcontext(_WIDE):
+            if weights is None:
+                total = sum([state_of(c)[1] for c in kids], _ZERO)
+                return (None, CONTEXT.divide(total, len(kids)), None, revision)
+            total = sum(map(operator.mul, weights, [state_of(c)[1] for c in kids]), _ZERO)
+        scale = plan.scale[i]
+        return (None, CONTEXT.plus(total) if scale is _ONE else CONTEXT.divide(total, scale), None, revision)
+    if code == 4:
+        return (None, min([state_of(c)[1] for c in kids]), None, revision)
+    if code == 5:
+        return (None, rollup._formula(i, state_of), None, revision)
+    with decimal.localcontext(_WIDE):
+        value = sum([v for v in (state_of(c)[0] for c in kids) if v is not None], _ZERO)
+    return _measured(plan.measure[i], plan.terms[i], revision, None, value)
 
 
 class Rollup:
@@ -214,7 +295,7 @@ class Rollup:
     not change.
     """
 
-    __slots__ = ("_cutoff", "_graph", "_metrics", "_overlay", "_plan", "_state", "as_of")
+    __slots__ = ("_cutoff", "_graph", "_metrics", "_older", "_overlay", "_plan", "_state", "as_of")
 
     as_of: datetime.date | datetime.datetime | str
     """The date (or time) the rollup is for, as given."""
@@ -223,6 +304,7 @@ class Rollup:
     _cutoff: datetime.datetime
     _metrics: dict[int, Decimal]
     _state: list[_State]
+    _older: dict[int, _State]
     _overlay: dict[int, _State]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -243,7 +325,7 @@ class Rollup:
         gives them); a metric-bound goal missing from it has no value yet.
         """
         rollup = object.__new__(cls)
-        plan = _plan(graph)
+        plan = plan_of(graph)
         cutoff = graph.cutoff(as_of)
         metrics = _metric_inputs(graph, metric_values or {})
         set_ = object.__setattr__
@@ -252,12 +334,21 @@ class Rollup:
         set_(rollup, "_plan", plan)
         set_(rollup, "_cutoff", cutoff)
         set_(rollup, "_metrics", metrics)
+        set_(rollup, "_older", {})
         set_(rollup, "_overlay", {})
-        state: list[_State] = [(None, None, None, -1)] * len(graph._goals)
+        state: list[_State] = [_NOTHING] * len(graph._goals)
         set_(rollup, "_state", state)
+        settled = plan.settled
         with decimal.localcontext(CONTEXT):
-            for i in graph._order:
-                state[i] = rollup._compute(i, state.__getitem__, None)
+            for i in plan.own:
+                done = settled[i]
+                if done is not None and (done[0] is None or done[0] < cutoff):
+                    state[i] = done[1]
+                else:
+                    state[i] = rollup._own(i, None)
+            get = state.__getitem__
+            for i in plan.rolled:
+                state[i] = _rolled(plan, i, get, rollup)
         return rollup
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -265,56 +356,23 @@ class Rollup:
 
     # -- computing one goal ----------------------------------------------------------------
 
-    def _compute(self, i: int, state_of: Any, checkin: CheckIn | None) -> _State:
+    def _revision(self, i: int) -> int:
+        """The position of the approved revision in force at the cutoff, or -1."""
+        return bisect_left(self._graph._timelines[i].revision_times, self._cutoff) - 1
+
+    def _own(self, i: int, checkin: CheckIn | None) -> _State:
+        """A goal measured on its own, as of the cutoff (``checkin``: a newer one to use)."""
         plan = self._plan
-        code = plan.code[i]
-        graph = self._graph
-        if code >= 2 and code != 3:
-            kids = plan.kids[i]
-            if not kids:
-                return (None, None, None, -1)
-            if code == 2:
-                weights = plan.weights[i]
-                if weights is None:
-                    total = _ZERO
-                    for c in kids:
-                        total += state_of(c)[1]
-                    return (None, total / len(kids), None, -1)
-                total = _ZERO
-                for c, w in zip(kids, weights):
-                    total += w * state_of(c)[1]
-                return (None, total, None, -1)
-            if code == 4:
-                return (None, min(state_of(c)[1] for c in kids), None, -1)
-            return (None, self._formula(i, state_of), None, -1)
-        target, baseline, decrease, binary, cap = plan.measure[i]
-        revision = -1
         terms = plan.terms[i]
-        if terms:
-            revision = bisect_left(graph._timelines[i].revision_times, self._cutoff) - 1
-            if revision >= 0:
-                target, baseline = terms[revision]
-        if code == 0:
-            if checkin is None:
-                timeline = graph._timelines[i]
-                times = timeline.checkin_times
-                if times and times[-1] < self._cutoff:
-                    checkin = timeline.checkins[-1]
-                elif times:
-                    k = bisect_left(times, self._cutoff)
-                    checkin = timeline.checkins[k - 1] if k else None
-            value = None if checkin is None else checkin.value
-        elif code == 1:
-            value = self._metrics.get(i)
-        else:
-            value = _ZERO
-            for c in plan.kids[i]:
-                child = state_of(c)[0]
-                if child is not None:
-                    value += child
-        if value is None:
-            return (None, _ZERO, None, revision)
-        return (value, _attain(value, baseline, target, decrease, binary, cap), checkin, revision)  # type: ignore[arg-type]
+        timeline = self._graph._timelines[i]
+        revision = self._revision(i) if terms else -1
+        if plan.code[i] == 1:
+            return _measured(plan.measure[i], terms, revision, None, self._metrics.get(i))
+        if checkin is None:
+            times = timeline.checkin_times
+            k = bisect_left(times, self._cutoff)
+            checkin = timeline.checkins[k - 1] if k else None
+        return _measured(plan.measure[i], terms, revision, checkin)
 
     def _formula(self, i: int, state_of: Any) -> Decimal:
         graph = self._graph
@@ -336,7 +394,11 @@ class Rollup:
 
     def _state_of(self, i: int) -> _State:
         found = self._overlay.get(i)
-        return self._state[i] if found is None else found
+        if found is None:
+            found = self._older.get(i)
+            if found is None:
+                return self._state[i]
+        return found
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -404,8 +466,10 @@ class Rollup:
         weights = plan.weights[i]
         used: dict[int, Decimal] = {}
         with decimal.localcontext(CONTEXT):
-            if kids and plan.code[i] == 2:
-                used = dict(zip(kids, weights)) if weights else {c: _ONE / len(kids) for c in kids}
+            if kids and plan.code[i] == 2 and weights:
+                used = {c: w / plan.scale[i] for c, w in zip(kids, weights)}
+            elif kids and plan.code[i] == 2:
+                used = {c: _ONE / len(kids) for c in kids}
             elif kids:
                 used = {c: _ONE for c in kids}
         return tuple(
@@ -432,8 +496,7 @@ class Rollup:
         i = graph._position(goal_id)
         if self._plan.code[i] != 0:
             raise GoalGraphError(f"progress of {goal_id!r} is not from check-ins ({graph._goals[i].mode})", goals=(goal_id,))
-        checkin = CheckIn(at=at, value=to_decimal(value), note=note, by=by)  # type: ignore[arg-type]
-        when = graph.instant(checkin.at)
+        checkin, when = _new_checkin(graph, goal_id, value, at, note, by)
         if when >= self._cutoff:
             raise GoalGraphError(
                 f"the check-in at {checkin.at} is after the rollup's date ({self.as_of}), so it does not count in it",
@@ -449,33 +512,61 @@ class Rollup:
             return self._state_of(k) if found is None else found
 
         with decimal.localcontext(CONTEXT):
-            changes[i] = self._compute(i, state_of, checkin)
-            rank = self._plan.rank
+            changes[i] = self._own(i, checkin)
+            plan = self._plan
+            rank = plan.rank
             parents = graph._parents
             todo = {p: rank[p] for p in parents[i]}
             while todo:
                 k = min(todo, key=todo.__getitem__)
                 del todo[k]
-                changes[k] = self._compute(k, state_of, None)
+                changes[k] = _rolled(plan, k, state_of, self)
                 for p in parents[k]:
                     todo[p] = rank[p]
         return self._evolved(changes)
 
     def _evolved(self, changes: dict[int, _State]) -> Rollup:
+        """A rollup sharing this one's arrays, with ``changes`` on top.
+
+        Changes go to a small overlay that is copied on each update; when it grows, it is
+        merged into a larger one, and that into a fresh copy of the arrays, so that a long
+        stream of updates costs little per update.
+        """
         rollup = object.__new__(Rollup)
         set_ = object.__setattr__
         for name in ("as_of", "_graph", "_plan", "_cutoff", "_metrics"):
             set_(rollup, name, getattr(self, name))
         overlay = {**self._overlay, **changes}
+        older = self._older
         state = self._state
-        if len(overlay) > _COMPACT_AFTER:
-            state = list(state)
-            for k, v in overlay.items():
-                state[k] = v
+        if len(overlay) > _SMALL_OVERLAY:
+            older = {**older, **overlay}
             overlay = {}
+            if len(older) > _LARGE_OVERLAY:
+                state = list(state)
+                for k, v in older.items():
+                    state[k] = v
+                older = {}
         set_(rollup, "_state", state)
+        set_(rollup, "_older", older)
         set_(rollup, "_overlay", overlay)
         return rollup
+
+
+def _new_checkin(
+    graph: GoalGraph, goal_id: str, value: object, at: object, note: str | None, by: str | None
+) -> tuple[CheckIn, datetime.datetime]:
+    """A check-in read like one in a goal file; a GoalGraphError naming the goal otherwise."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError("a check-in value is a number, not true/false")
+        number = to_decimal(value)
+        when = parse_instant(at)
+    except (ValueError, GoalGraphError) as exc:
+        message = exc.message if isinstance(exc, GoalGraphError) else str(exc)
+        raise GoalGraphError(f"the check-in cannot be read: {message}", goals=(goal_id,)) from None
+    checkin = CheckIn.model_construct(at=when, value=number, note=note, by=by)
+    return checkin, graph.instant(when)
 
 
 def _metric_inputs(graph: GoalGraph, values: Mapping[str, object]) -> dict[int, Decimal]:

@@ -12,10 +12,13 @@ takes the members of the unit and of every unit inside it; ``role``, ``level`` a
 roster column compare as text; a list means any of its values. Goals are created in
 employee id order, and have the parent's period unless the template names one.
 
-**Weights.** When the parent's children carry no weights, the new goals get none either and
-every child counts equally. When they do carry weights, ``weight=`` is required (each new
-goal gets it) and all the weights under the parent must still total 100%: re-weight the
-others first, or give the new goals what is left.
+**Weights.** By default the new goals carry no weight, and every child of the parent
+counts equally: right for a parent whose children carry none. ``weight=`` gives each new
+goal that weight, for a parent with no children yet (four people at ``25%``). Under one
+parent either every child has a weight or none has, and weights total exactly 100%, so
+assigning under a parent whose children already carry weights is refused without
+``weight=``, and with it the graph checks the new total: re-weight the existing children
+first (or assign under a parent of their own).
 
 >>> from perfkit.org import Roster
 >>> roster = Roster.from_records(
