@@ -5,6 +5,7 @@ import perfkit.apportion
 import perfkit.audit
 import perfkit.calibration
 import perfkit.goals
+import perfkit.goals.views
 import perfkit.metrics
 import perfkit.org
 import perfkit.periods
@@ -81,6 +82,42 @@ class TestExports:
             "standardize",
         ]
         assert perfkit.org.__all__ == ["Employee", "OrgUnit", "Roster"]
+        assert perfkit.goals.__all__ == [
+            "AlignmentReport",
+            "Attainment",
+            "Cascade",
+            "CascadeTree",
+            "CheckIn",
+            "CheckinReport",
+            "CheckinSchedule",
+            "Contribution",
+            "Goal",
+            "GoalEvaluation",
+            "GoalExplanation",
+            "GoalGraph",
+            "GoalInput",
+            "GoalProgress",
+            "GoalTrace",
+            "OnTimeRate",
+            "Owner",
+            "Revision",
+            "Rollup",
+            "alignment_report",
+            "assign",
+            "attainment",
+            "cascade",
+            "cascade_tree",
+            "checkin_report",
+            "dump_goals",
+            "evaluate_goals",
+            "load_goals",
+            "matching",
+            "metric_values",
+            "on_time_rates",
+            "personal_attainment",
+            "validate_goals",
+        ]
+        assert perfkit.goals.views.__all__ == ["JSON_FORMAT", "to_dot", "to_json", "to_mermaid", "to_text"]
         assert perfkit.periods.__all__ == ["Calendar", "Period", "PeriodKind", "parse_period", "require_aware"]
         assert perfkit.metrics.__all__ == [
             "Attribution",

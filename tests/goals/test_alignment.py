@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from perfkit._text import display_width
 from perfkit.goals import GoalGraph
-from perfkit.goals.alignment import AlignmentReport, TargetGap, _gap, alignment
+from perfkit.goals.alignment import AlignmentReport, TargetGap, _gap, alignment_report
 from perfkit.numbers import CONTEXT
 
 
@@ -38,7 +38,7 @@ class TestConnection:
 
     @pytest.fixture
     def report(self) -> AlignmentReport:
-        return alignment(build([
+        return alignment_report(build([
             objective("strategy", "org"),
             objective("org-2", "org", contributes_to=["strategy"]),
             objective("team", "team:east", contributes_to=["strategy"]),
@@ -61,11 +61,11 @@ class TestConnection:
         assert report.unconnected == ("alone", "under-adrift")
 
     def test_share_is_none_without_personal_goals(self) -> None:
-        report = alignment(build([objective("strategy", "org")]), as_of="2026-06-30")
+        report = alignment_report(build([objective("strategy", "org")]), as_of="2026-06-30")
         assert report.personal == () and report.share is None
 
     def test_a_share_of_one_third_is_a_decimal(self) -> None:
-        report = alignment(build([
+        report = alignment_report(build([
             objective("s", "org"), key_result("a", "person:1", contributes_to=["s"]),
             key_result("b", "person:1"), key_result("c", "person:2"),
         ]), as_of="2026-06-30")
@@ -74,7 +74,7 @@ class TestConnection:
             assert report.share == Decimal(1) / Decimal(3)
 
     def test_drafts_count_and_archived_goals_are_left_out(self) -> None:
-        report = alignment(build([
+        report = alignment_report(build([
             objective("s", "org"),
             objective("old-team", "team:east", status="archived", contributes_to=["s"]),
             key_result("draft-linked", "person:1", status="draft", contributes_to=["s"]),
@@ -86,7 +86,7 @@ class TestConnection:
         assert report.orphans == ("under-archived",), "a goal whose only parent is archived has none"
 
     def test_an_archived_org_goal_is_no_root(self) -> None:
-        report = alignment(build([
+        report = alignment_report(build([
             objective("s", "org", status="archived"),
             key_result("a", "person:1", contributes_to=["s"]),
         ]), as_of="2026-06-30")
@@ -95,7 +95,7 @@ class TestConnection:
 
 class TestOrphans:
     def test_goals_without_a_parent_that_are_not_strategic_roots(self) -> None:
-        report = alignment(build([
+        report = alignment_report(build([
             objective("s", "org"),
             objective("team", "team:east"),
             key_result("person", "person:1"),
@@ -105,7 +105,7 @@ class TestOrphans:
         assert "linked" not in report.orphans and "s" not in report.orphans
 
     def test_a_fully_aligned_graph_is_ok(self) -> None:
-        report = alignment(build([
+        report = alignment_report(build([
             objective("s", "org"), key_result("a", "person:1", contributes_to=["s"]),
         ]), as_of="2026-06-30")
         assert report.ok and report.orphans == ()
@@ -121,7 +121,7 @@ def revenue(children: list[tuple[str, int]], *, target: int = 100, **child_more:
 
 class TestTargetGaps:
     def test_children_summing_below_the_target_are_short(self) -> None:
-        report = alignment(build(revenue([("a", 60), ("b", 30)])), as_of="2026-06-30")
+        report = alignment_report(build(revenue([("a", 60), ("b", 30)])), as_of="2026-06-30")
         (gap,) = report.target_gaps
         assert (gap.goal, gap.status, gap.target, gap.children_total, gap.difference) == (
             "revenue", "short", Decimal(100), Decimal(90), Decimal(-10))
@@ -129,12 +129,12 @@ class TestTargetGaps:
         assert report.short == (gap,) and report.over == ()
 
     def test_children_summing_above_the_target_are_over(self) -> None:
-        report = alignment(build(revenue([("a", 60), ("b", 50)])), as_of="2026-06-30")
+        report = alignment_report(build(revenue([("a", 60), ("b", 50)])), as_of="2026-06-30")
         (gap,) = report.over
         assert gap.difference == Decimal(10) and gap.children_total == Decimal(110)
 
     def test_an_exact_sum_is_balanced_not_a_gap(self) -> None:
-        report = alignment(build(revenue([("a", 60), ("b", 40)])), as_of="2026-06-30")
+        report = alignment_report(build(revenue([("a", 60), ("b", 40)])), as_of="2026-06-30")
         assert report.target_gaps == () and report.balanced == ("revenue",)
 
     def test_targets_in_force_on_the_date_are_compared(self) -> None:
@@ -142,20 +142,20 @@ class TestTargetGaps:
         goals[2]["revisions"] = [{"effective": "2026-07-01", "target": 25, "reason": "市场变化", "proposed_by": "2001",
                                   "state": "approved", "decided_by": "1001", "decided_at": "2026-06-20"}]
         graph = build(goals)
-        assert alignment(graph, as_of="2026-06-30").target_gaps == ()
-        (gap,) = alignment(graph, as_of="2026-07-01").target_gaps
+        assert alignment_report(graph, as_of="2026-06-30").target_gaps == ()
+        (gap,) = alignment_report(graph, as_of="2026-07-01").target_gaps
         assert gap.status == "short" and gap.children_total == Decimal(85)
 
     def test_children_left_out_of_the_rollup_are_not_added(self) -> None:
         goals = revenue([("a", 60), ("b", 40)])
         goals[2]["status"] = "draft"
-        (gap,) = alignment(build(goals), as_of="2026-06-30").target_gaps
+        (gap,) = alignment_report(build(goals), as_of="2026-06-30").target_gaps
         assert gap.children == ("a",) and gap.left_out == ("b",)
         assert gap.children_total == Decimal(60) and gap.status == "short"
 
     def test_averaging_parents_are_not_compared(self) -> None:
         graph = build([objective("s", "org", target=100), key_result("a", "person:1", 10, contributes_to=["s"])])
-        report = alignment(graph, as_of="2026-06-30")
+        report = alignment_report(graph, as_of="2026-06-30")
         assert report.target_gaps == () and report.balanced == ()
 
     def test_a_counted_child_without_a_target_makes_the_comparison_incomplete(self) -> None:
@@ -194,10 +194,10 @@ class TestPastEnd:
         ])
 
     def test_nothing_on_the_last_day(self, graph: GoalGraph) -> None:
-        assert alignment(graph, as_of="2026-03-31").past_end == ()
+        assert alignment_report(graph, as_of="2026-03-31").past_end == ()
 
     def test_the_day_after_the_end(self, graph: GoalGraph) -> None:
-        report = alignment(graph, as_of=datetime.date(2026, 4, 1))
+        report = alignment_report(graph, as_of=datetime.date(2026, 4, 1))
         assert [(p.goal, p.status) for p in report.past_end] == [("q1", "expired"), ("q1-draft", "draft")]
         first = report.past_end[0]
         assert first.last_day == datetime.date(2026, 3, 31) and first.days_over == 1
@@ -205,7 +205,7 @@ class TestPastEnd:
 
     def test_agrees_with_the_rollup_status(self, graph: GoalGraph) -> None:
         rollup = graph.rollup("2026-05-10")
-        report = alignment(graph, as_of="2026-05-10")
+        report = alignment_report(graph, as_of="2026-05-10")
         expired = {p.goal for p in report.past_end if p.status == "expired"}
         assert expired == {g for g in graph.ids if rollup.status(g) == "expired"}
         assert {p.days_over for p in report.past_end} == {40}
@@ -217,8 +217,8 @@ class TestPastEnd:
         })
         before = datetime.datetime(2026, 3, 31, 15, 59, tzinfo=datetime.timezone.utc)  # 23:59 in Shanghai
         after = datetime.datetime(2026, 3, 31, 16, 1, tzinfo=datetime.timezone.utc)
-        assert alignment(graph, as_of=before).past_end == ()
-        (item,) = alignment(graph, as_of=after).past_end
+        assert alignment_report(graph, as_of=before).past_end == ()
+        (item,) = alignment_report(graph, as_of=after).past_end
         assert item.last_day == datetime.date(2026, 3, 31) and item.days_over == 1
 
 
@@ -230,7 +230,7 @@ class TestOutput:
             key_result("销售一部目标", "person:张三", period="2026-Q1", contributes_to=["华东"]),
             key_result("kr", "person:1001", period="2026-Q1", title="小目标 [A]"),
         ]
-        return alignment(build(goals), as_of="2026-04-10")
+        return alignment_report(build(goals), as_of="2026-04-10")
 
     def test_to_dict_is_plain_json_data(self, report: AlignmentReport) -> None:
         data = json.loads(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -273,8 +273,8 @@ class TestOrder:
 
     @pytest.mark.parametrize("order", list(itertools.islice(itertools.permutations(range(7)), 0, 5040, 251)))
     def test_explicit_permutations(self, order: tuple[int, ...]) -> None:
-        expected = alignment(build(list(self.GOALS)), as_of="2026-05-01").to_dict()
-        assert alignment(build([self.GOALS[i] for i in order]), as_of="2026-05-01").to_dict() == expected
+        expected = alignment_report(build(list(self.GOALS)), as_of="2026-05-01").to_dict()
+        assert alignment_report(build([self.GOALS[i] for i in order]), as_of="2026-05-01").to_dict() == expected
 
     @settings(max_examples=40, deadline=None)
     @given(data=st.data())
@@ -282,8 +282,8 @@ class TestOrder:
         goals = data.draw(goal_dags())
         permuted = data.draw(st.permutations(goals))
         as_of = data.draw(st.sampled_from(["2026-01-01", "2026-12-31", "2027-01-05"]))
-        report = alignment(build(goals), as_of=as_of)
-        assert alignment(build(permuted), as_of=as_of) == report
+        report = alignment_report(build(goals), as_of=as_of)
+        assert alignment_report(build(permuted), as_of=as_of) == report
         assert len(report.connected) <= len(report.personal)
         assert set(report.orphans).isdisjoint(report.strategic_roots)
         for gap in report.target_gaps:

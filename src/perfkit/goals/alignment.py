@@ -42,7 +42,7 @@ from perfkit.goals.graph import GoalGraph
 from perfkit.goals.rollup import Rollup
 from perfkit.numbers import CONTEXT, plain_text
 
-__all__ = ["AlignmentReport", "GapStatus", "PastEnd", "TargetGap", "alignment"]
+__all__ = ["AlignmentReport", "GapStatus", "PastEnd", "TargetGap", "alignment_report"]
 
 GapStatus = Literal["short", "over", "incomplete"]
 _ONE_MICROSECOND = datetime.timedelta(microseconds=1)
@@ -246,7 +246,7 @@ class AlignmentReport:
         return lines
 
 
-def alignment(graph: GoalGraph, *, as_of: datetime.date | datetime.datetime | str) -> AlignmentReport:
+def alignment_report(graph: GoalGraph, *, as_of: datetime.date | datetime.datetime | str) -> AlignmentReport:
     """The alignment report of ``graph`` on ``as_of`` (a date includes its whole day).
 
     >>> graph = GoalGraph.from_dict({"perfkit_goals": 1, "goals": [
@@ -255,7 +255,7 @@ def alignment(graph: GoalGraph, *, as_of: datetime.date | datetime.datetime | st
     ...      "period": "2026", "target": 100, "contributes_to": ["grow"]},
     ...     {"id": "kr2", "title": "Side project", "kind": "key_result", "owner": "person:1002",
     ...      "period": "2026", "target": 5}]})
-    >>> report = alignment(graph, as_of="2026-06-30")
+    >>> report = alignment_report(graph, as_of="2026-06-30")
     >>> report.share, report.unconnected, report.orphans
     (Decimal('0.5'), ('kr2',), ('kr2',))
     """

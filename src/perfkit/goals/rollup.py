@@ -16,7 +16,7 @@ the parent's own target.
 draft      left out: not agreed yet. The other children's weights are scaled up.
 active     counted.
 expired    counted (an active goal past its period's end), with its latest check-in;
-           flagged by :func:`~perfkit.goals.alignment` so someone closes it.
+           flagged by :func:`~perfkit.goals.alignment_report` so someone closes it.
 closed     counted, with its latest check-in (its final value).
 archived   left out, like a draft.
 ========== =========================================================================
