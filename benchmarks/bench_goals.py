@@ -61,6 +61,9 @@ import perfkit
 from perfkit.goals import Goal, GoalGraph
 from perfkit.numbers import CONTEXT
 
+WIDE = decimal.Context(prec=400)
+"""Exact for the sums of weighted progress here."""
+
 AS_OF = datetime.date(2026, 6, 30)
 PERIOD = "2026"
 ZERO = Decimal(0)
@@ -161,7 +164,8 @@ def _leaf(rng: random.Random, gid: str, link: dict[str, Any], increase_only: boo
 
 
 class Naive:
-    """Plain dicts and a memo-less recursive rollup in Decimal (perfkit's 34-digit context)."""
+    """Plain dicts and a memo-less recursive rollup in Decimal: leaves in perfkit's 34-digit
+    context, weighted sums exact and rounded once (the same number policy as perfkit)."""
 
     def __init__(self, goals: Sequence[dict[str, Any]]) -> None:
         self.kids: dict[str, list[tuple[str, Decimal | None]]] = {}
@@ -215,13 +219,14 @@ class Naive:
             for child, _ in self.kids[gid]:
                 value = self._goal(child, as_of, out)[0]
                 if value is not None:
-                    total += value
+                    total = WIDE.add(total, value)
             result = (total, attain(total, ZERO, self.target[gid], False))
         else:
             total = ZERO
             for child, weight in self.kids[gid]:
-                total += weight * self._goal(child, as_of, out)[1]  # type: ignore[operator]
-            result = (None, total)
+                # exact products and sum, rounded once to 34 digits (perfkit's number policy)
+                total = WIDE.add(total, WIDE.multiply(weight, self._goal(child, as_of, out)[1]))  # type: ignore[arg-type]
+            result = (None, CONTEXT.plus(total))
         out[gid] = result
         return result
 

@@ -16,7 +16,6 @@ import csv
 import datetime
 import io
 import json
-import sys
 from typing import Any, TextIO
 
 from perfkit.errors import GoalGraphError
@@ -48,6 +47,43 @@ def add_goal_commands(commands: Any) -> None:
     rollup.add_argument("--format", choices=("tree", "table", "json", "csv"), default="tree")
     _roster_options(rollup)
     rollup.set_defaults(run=_rollup)
+
+    show = sub.add_parser("show", help="the graph (or a subtree) as a text tree, Mermaid, Graphviz DOT or JSON")
+    show.add_argument("file", metavar="GOALS")
+    show.add_argument("--format", choices=("text", "mermaid", "dot", "json"), default="text")
+    show.add_argument("--root", metavar="GOAL", help="only this goal and the goals below it")
+    show.add_argument("--as-of", metavar="DATE", help="show progress on this date")
+    _roster_options(show)
+    show.set_defaults(run=_show)
+
+    cascade = sub.add_parser("cascade", help="split a goal's target across its children so the parts sum exactly")
+    cascade.add_argument("file", metavar="GOALS")
+    cascade.add_argument("parent", metavar="PARENT")
+    cascade.add_argument("--unit", default="1", help="split in multiples of this (1 yuan, 10000 for 10k yuan)")
+    cascade.add_argument(
+        "--shares", choices=("equal", "weights", "actuals"), default=None,
+        help="equal (default), the contributes weights, or last period's actuals (--actuals)",
+    )
+    cascade.add_argument("--actuals", metavar="FILE", help="CSV/JSON/JSONL with goal and actual columns")
+    cascade.add_argument("--as-of", metavar="DATE", help="split the target in force on this date")
+    cascade.add_argument("--write", metavar="OUT", help="write the goal file with the children's targets set")
+    cascade.add_argument("--format", choices=("text", "json"), default="text")
+    _roster_options(cascade)
+    cascade.set_defaults(run=_cascade)
+
+    due = sub.add_parser("due", help="check-ins due soon, overdue (with whom to escalate to) and stale on a date")
+    due.add_argument("file", metavar="GOALS")
+    due.add_argument("--as-of", required=True, metavar="DATE")
+    due.add_argument("--format", choices=("text", "json"), default="text")
+    _roster_options(due)
+    due.set_defaults(run=_due)
+
+    align = sub.add_parser("align", help="alignment report: connected share, orphans, target gaps, goals past their end")
+    align.add_argument("file", metavar="GOALS")
+    align.add_argument("--as-of", required=True, metavar="DATE")
+    align.add_argument("--format", choices=("text", "json"), default="text")
+    _roster_options(align)
+    align.set_defaults(run=_align)
 
 
 def _usage(parser: argparse.ArgumentParser, out: TextIO) -> int:
@@ -130,6 +166,68 @@ def _rollup(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.goals import views
+
+    graph = load_goals(args.file, roster=_roster(args))
+    rollup = graph.rollup(_as_of(args.as_of)) if args.as_of else None
+    render = {"text": views.to_text, "mermaid": views.to_mermaid, "dot": views.to_dot, "json": views.to_json}
+    print(render[args.format](graph, root=args.root, rollup=rollup), file=out)
+    return 0
+
+
+def _cascade(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.goals.cascade import cascade
+    from perfkit.goals.files import dump_goals
+    from perfkit.io.rows import read_rows
+
+    graph = load_goals(args.file, roster=_roster(args))
+    actuals = None
+    if args.actuals:
+        actuals = {}
+        for n, row in enumerate(read_rows(args.actuals)):
+            if "goal" not in row or "actual" not in row:
+                raise GoalGraphError(f"{args.actuals}, row {n}: an actuals file has the columns goal and actual")
+            actuals[str(row["goal"])] = row["actual"]
+    split = cascade(
+        graph, args.parent, shares=args.shares, actuals=actuals, unit=args.unit,
+        as_of=_as_of(args.as_of) if args.as_of else None,
+    )
+    if args.format == "json":
+        print(json.dumps(split.to_dict(), ensure_ascii=False, indent=2, default=str), file=out)
+    else:
+        print(split.to_text(), file=out)
+    if args.write:
+        text = dump_goals(split.apply(graph, replace=True), fmt="json" if args.write.endswith(".json") else "yaml")
+        with open(args.write, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return 0
+
+
+def _due(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.goals.checkins import checkin_report
+
+    graph = load_goals(args.file, roster=_roster(args))
+    report = checkin_report(graph, _as_of(args.as_of))
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), file=out)
+    else:
+        print(report.to_text(), file=out)
+    return 0
+
+
+def _align(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.goals.alignment import alignment_report
+
+    graph = load_goals(args.file, roster=_roster(args))
+    report = alignment_report(graph, as_of=_as_of(args.as_of))
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), file=out)
+    else:
+        print(report.to_text(), file=out)
+    return 0
+
+
 def _percent(progress: str) -> str:
     if not progress:
         return "-"
@@ -138,5 +236,3 @@ def _percent(progress: str) -> str:
     return f"{(Decimal(progress) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
-def _error_stream(out: TextIO) -> TextIO:
-    return sys.stderr if out is sys.stdout else out

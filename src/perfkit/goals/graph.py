@@ -471,10 +471,10 @@ def _model(model: type[Any], data: Mapping[str, Any], goal_id: str) -> Any:
         raise GoalGraphError(f"{where}: {message}" if where else message, goals=(goal_id,)) from None
 
 
-def _unknown(goal_id: object, known: Iterable[str]) -> str:
+def _unknown(goal_id: object, known: Iterable[str], purpose: str = "") -> str:
     close = difflib.get_close_matches(str(goal_id), list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"there is no goal {goal_id!r}{hint}"
+    return f"there is no goal {goal_id!r}{purpose}{hint}"
 
 
 class _Checker:
@@ -660,7 +660,7 @@ class _Checker:
                 if parent in self.elsewhere and parent not in self.index:
                     continue
                 if parent not in self.index:
-                    self.problem(_unknown(parent, self.index) + " to link to", (goal.id, parent), i, field)
+                    self.problem(_unknown(parent, self.index, " to link to"), (goal.id, parent), i, field)
                     continue
                 if parent in seen:
                     self.problem(f"{goal.id!r} is linked to {parent!r} twice", (goal.id, parent), i, field)
