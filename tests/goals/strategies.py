@@ -12,8 +12,8 @@ Tests import this module as ``goals.strategies`` (``tests/`` is on ``sys.path``,
   (key results and KPIs with a target, baseline, direction, curve and cap); objectives
   roll up their children by ``weighted_average``, ``min`` or ``sum`` (``sum`` only over
   measured or summed children, with a target of its own);
-- under one parent either every child has a weight, integer percentages summing to
-  exactly 100%, or none has;
+- under one parent either every child has a weight, integer percentages of at least 1%
+  summing to exactly 100%, or none has (0% weights are tested on their own);
 - statuses are mostly ``active``, sometimes ``closed``, ``draft`` or ``archived``;
 - check-ins fall on days inside the goal's period (last-layer goals may have a quarter or
   a half of 2026 as their period), some as aware times; revisions are proposed, approved
@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import datetime
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -68,13 +69,17 @@ TARGETS = st.one_of(st.sampled_from([3, 7, 9, 12, 100, 250, 1000]), st.integers(
 
 
 @st.composite
-def percentages(draw: st.DrawFn, count: int) -> list[int]:
-    """``count`` integer percentages (0 to 100) that sum to exactly 100."""
+def percentages(draw: st.DrawFn, count: int, *, zero: bool = False) -> list[int]:
+    """``count`` integer percentages that sum to exactly 100, each at least 1 (at least 0
+    with ``zero``)."""
     if count == 1:
         return [100]
-    cuts = sorted(draw(st.lists(st.integers(0, 100), min_size=count - 1, max_size=count - 1)))
+    if zero:
+        cuts = sorted(draw(st.lists(st.integers(0, 100), min_size=count - 1, max_size=count - 1)))
+    else:
+        cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True)))
     bounds = [0, *cuts, 100]
-    return [b - a for a, b in zip(bounds, bounds[1:])]
+    return [b - a for a, b in itertools.pairwise(bounds)]
 
 
 def _day(draw: st.DrawFn, period: str, *, first: datetime.date | None = None) -> datetime.date:
@@ -161,7 +166,7 @@ def goal_lists(draw: st.DrawFn, *, max_layers: int = 4, max_width: int = 4) -> l
             earlier = [g["id"] for g in goals]
             candidates = [g for g in earlier if objective[g]]
             chosen = draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=2, unique=True)) if candidates else []
-            others = [g for g in earlier if g not in chosen]
+            others = [g["id"] for g in goals if g["id"] not in chosen and g["period"] == YEAR]
             supports = draw(st.lists(st.sampled_from(others), max_size=1)) if others else []
             goal: dict[str, Any] = {
                 "id": goal_id,

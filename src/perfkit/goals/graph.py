@@ -40,16 +40,28 @@ COUNTED = ("active", "closed")
 """Statuses whose goals count in their parents' rollups (an expired goal is an active one)."""
 
 
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+def ticks(instant: datetime.datetime) -> int:
+    """An aware time as whole microseconds since the epoch (fast to compare and bisect)."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Timeline:
-    """A goal's check-ins and approved revisions as instants, for as-of lookups."""
+    """A goal's check-ins and approved revisions with their times (:func:`ticks`), for as-of lookups."""
 
-    checkin_times: tuple[datetime.datetime, ...]
+    checkin_times: tuple[int, ...]
     checkins: tuple[CheckIn, ...]
     """Sorted by time, then by their order in the file."""
-    revision_times: tuple[datetime.datetime, ...]
+    revision_times: tuple[int, ...]
     """When each approved revision applies: the later of its effective and decided times."""
     revisions: tuple[Revision, ...]
+
+
+_EMPTY_TIMELINE = Timeline(checkin_times=(), checkins=(), revision_times=(), revisions=())
 
 
 class GoalGraph:
@@ -505,6 +517,7 @@ class _Checker:
         self.formulas: dict[int, Formula] = {}
         self.timelines: list[Timeline] = []
         self._period_cache: dict[str, Period | PerfkitError] = {}
+        self._days: dict[datetime.date, int] = {}
 
     def problem(self, message: str, goals: tuple[str, ...], i: int | None, field: str | None = None) -> None:
         path = None
@@ -602,40 +615,43 @@ class _Checker:
             except PerfkitError:
                 self.problem(f"the owner {owner} is not a unit of the roster", (goal.id,), i, "owner")
 
+    def _tick(self, value: datetime.date | datetime.datetime) -> int:
+        """An instant as microseconds since the epoch (dates cached: there are few of them)."""
+        if isinstance(value, datetime.datetime):
+            return ticks(value)
+        found = self._days.get(value)
+        if found is None:
+            found = self._days[value] = ticks(self.calendar.start_of(value))
+        return found
+
     def _timeline(self, i: int, goal: Goal, period: Period) -> Timeline:
+        if not goal.checkins and not goal.revisions and goal.checkin is None:
+            return _EMPTY_TIMELINE
         ids = (goal.id,)
-        starts = _to_instant(goal.created, self.calendar) if goal.created else period.start
+        tick = self._tick
+        starts = tick(goal.created) if goal.created else ticks(period.start)
         schedule = goal.checkin
         if schedule is not None and schedule.start is not None:
-            first = _to_instant(schedule.start, self.calendar)
-            if not period.start_utc <= first < period.end_utc:
+            if not ticks(period.start) <= tick(schedule.start) < ticks(period.end):
                 self.problem(
                     f"the check-in schedule starts {schedule.start}, outside the period {goal.period}",
                     ids, i, "checkin.start",
                 )
-        checkins = []
-        for n, checkin in enumerate(goal.checkins):
-            checkins.append((_to_instant(checkin.at, self.calendar), n, checkin))
-        checkins.sort(key=lambda c: (c[0], c[1]))
+        checkins = sorted(((tick(c.at), n, c) for n, c in enumerate(goal.checkins)), key=lambda c: (c[0], c[1]))
         revisions = []
         for n, revision in enumerate(goal.revisions):
-            effective = _to_instant(revision.effective, self.calendar)
+            effective = tick(revision.effective)
             if effective < starts:
                 since = goal.created.isoformat() if goal.created else f"its period {goal.period} starts"
                 self.problem(
                     f"the revision takes effect {revision.effective} (before the goal exists: {since})",
                     ids, i, f"revisions[{n}].effective",
                 )
-            if revision.decided_at is not None:
-                decided = _to_instant(revision.decided_at, self.calendar)
-                proposed_floor = starts
-                if decided < proposed_floor:
-                    self.problem("the revision was decided before the goal exists", ids, i, f"revisions[{n}].decided_at")
+            decided = None if revision.decided_at is None else tick(revision.decided_at)
+            if decided is not None and decided < starts:
+                self.problem("the revision was decided before the goal exists", ids, i, f"revisions[{n}].decided_at")
             if revision.state == "approved":
-                applies = effective
-                if revision.decided_at is not None:
-                    applies = max(applies, _to_instant(revision.decided_at, self.calendar))
-                revisions.append((applies, n, revision))
+                revisions.append((effective if decided is None else max(effective, decided), n, revision))
         revisions.sort(key=lambda r: (r[0], r[1]))
         return Timeline(
             checkin_times=tuple(c[0] for c in checkins),
@@ -677,6 +693,8 @@ class _Checker:
 
     def _within(self, child: int, parent: int, field: str) -> None:
         inner, outer = self.periods[child], self.periods[parent]
+        if inner is outer:
+            return  # the same label, read once
         if inner.start_utc < outer.start_utc or inner.end_utc > outer.end_utc:
             goal, above = self.goals[child], self.goals[parent]
             self.problem(

@@ -42,7 +42,7 @@ from typing import Any, Literal
 import attrs
 
 from perfkit.errors import GoalGraphError
-from perfkit.goals.graph import GoalGraph
+from perfkit.goals.graph import GoalGraph, ticks
 from perfkit.goals.model import CheckIn, Revision, parse_instant
 from perfkit.numbers import CONTEXT, plain_text, to_decimal
 
@@ -170,12 +170,17 @@ class _Plan:
     terms: list[tuple[tuple[Decimal, Decimal], ...]]
     """(target, baseline) after each approved revision, in the order they apply."""
     own: list[int]
-    """Goals measured on their own (check-ins, metric)."""
+    """Goals measured by a metric (computed by each rollup)."""
     rolled: list[int]
     """Goals made from their children, children first."""
-    settled: list[tuple[datetime.datetime | None, _State] | None]
-    """For check-in goals: the time of their last check-in or revision, and their state
-    from then on (None for other goals)."""
+    base: list[_State]
+    """Each check-in goal's state once its last check-in and revision have happened (the
+    other goals' states are filled in by each rollup)."""
+    last_times: list[int]
+    """The times of those last events, sorted (:func:`~perfkit.goals.graph.ticks`)."""
+    last_goals: list[int]
+    """The check-in goals in that order: those from ``bisect(last_times, cutoff)`` on have
+    an event at or after the cutoff, and are computed by each rollup."""
 
 
 _CODES = {"checkins": 0, "metric": 1}
@@ -229,18 +234,22 @@ def _make_plan(graph: GoalGraph) -> _Plan:
     rank = [0] * len(goals)
     for position, i in enumerate(graph._order):
         rank[i] = position
-    own = [i for i in graph._order if code[i] < 2]
+    own = [i for i in graph._order if code[i] == 1]
     rolled = [i for i in graph._order if code[i] >= 2]
-    settled: list[tuple[datetime.datetime | None, _State] | None] = [None] * len(goals)
-    for i in own:
-        if code[i] == 0:
-            timeline = graph._timelines[i]
-            last = max((*timeline.checkin_times[-1:], *timeline.revision_times[-1:]), default=None)
+    base = [_NOTHING] * len(goals)
+    timed: list[tuple[int, int]] = []
+    timelines = graph._timelines
+    for i, c in enumerate(code):
+        if c == 0:
+            timeline = timelines[i]
             latest = timeline.checkins[-1] if timeline.checkins else None
-            settled[i] = (last, _measured(measure[i], terms[i], len(terms[i]) - 1, latest))
+            base[i] = _measured(measure[i], terms[i], len(terms[i]) - 1, latest)
+            if timeline.checkin_times or timeline.revision_times:
+                timed.append((max(timeline.checkin_times[-1:] + timeline.revision_times[-1:]), i))
+    timed.sort()
     return _Plan(
         code=code, kids=kids, weights=weights, scale=scale, rank=rank, measure=measure, terms=terms,
-        own=own, rolled=rolled, settled=settled,
+        own=own, rolled=rolled, base=base, last_times=[t for t, _ in timed], last_goals=[i for _, i in timed],
     )
 
 
@@ -263,7 +272,10 @@ def _measured(
 
 
 def _rolled(plan: _Plan, i: int, state_of: Any, rollup: Rollup) -> _State:
-    """A rolled-up goal's state from its children's (``state_of(child)``)."""
+    """A rolled-up goal's state from its children's (``state_of(child)``).
+
+    Runs in :data:`_WIDE`, so the sums are exact; each result is rounded once in CONTEXT.
+    """
     code = plan.code[i]
     kids = plan.kids[i]
     revision = rollup._revision(i) if plan.terms[i] else -1
@@ -271,19 +283,18 @@ def _rolled(plan: _Plan, i: int, state_of: Any, rollup: Rollup) -> _State:
         return (None, None, None, revision)
     if code == 2:
         weights = plan.weights[i]
-        with decimal.localcontext(_WIDE):
-            if weights is None:
-                total = sum([state_of(c)[1] for c in kids], _ZERO)
-                return (None, CONTEXT.divide(total, len(kids)), None, revision)
-            total = sum(map(operator.mul, weights, [state_of(c)[1] for c in kids]), _ZERO)
+        if weights is None:
+            total = sum([state_of(c)[1] for c in kids], _ZERO)
+            return (None, CONTEXT.divide(total, len(kids)), None, revision)
+        total = sum(map(operator.mul, weights, [state_of(c)[1] for c in kids]), _ZERO)
         scale = plan.scale[i]
         return (None, CONTEXT.plus(total) if scale is _ONE else CONTEXT.divide(total, scale), None, revision)
     if code == 4:
         return (None, min([state_of(c)[1] for c in kids]), None, revision)
     if code == 5:
-        return (None, rollup._formula(i, state_of), None, revision)
-    with decimal.localcontext(_WIDE):
-        value = sum([v for v in (state_of(c)[0] for c in kids) if v is not None], _ZERO)
+        with decimal.localcontext(CONTEXT):
+            return (None, rollup._formula(i, state_of), None, revision)
+    value = sum([v for v in (state_of(c)[0] for c in kids) if v is not None], _ZERO)
     return _measured(plan.measure[i], plan.terms[i], revision, None, value)
 
 
@@ -295,13 +306,14 @@ class Rollup:
     not change.
     """
 
-    __slots__ = ("_cutoff", "_graph", "_metrics", "_older", "_overlay", "_plan", "_state", "as_of")
+    __slots__ = ("_cutoff", "_graph", "_metrics", "_older", "_overlay", "_plan", "_state", "_tick", "as_of")
 
     as_of: datetime.date | datetime.datetime | str
     """The date (or time) the rollup is for, as given."""
     _graph: GoalGraph
     _plan: _Plan
     _cutoff: datetime.datetime
+    _tick: int
     _metrics: dict[int, Decimal]
     _state: list[_State]
     _older: dict[int, _State]
@@ -336,16 +348,15 @@ class Rollup:
         set_(rollup, "_metrics", metrics)
         set_(rollup, "_older", {})
         set_(rollup, "_overlay", {})
-        state: list[_State] = [_NOTHING] * len(graph._goals)
+        set_(rollup, "_tick", ticks(cutoff))
+        state = list(plan.base)
         set_(rollup, "_state", state)
-        settled = plan.settled
-        with decimal.localcontext(CONTEXT):
+        with decimal.localcontext(_WIDE):
+            own = rollup._own
+            for i in plan.last_goals[bisect_left(plan.last_times, rollup._tick) :]:
+                state[i] = own(i, None)  # a check-in or revision at or after the cutoff
             for i in plan.own:
-                done = settled[i]
-                if done is not None and (done[0] is None or done[0] < cutoff):
-                    state[i] = done[1]
-                else:
-                    state[i] = rollup._own(i, None)
+                state[i] = own(i, None)
             get = state.__getitem__
             for i in plan.rolled:
                 state[i] = _rolled(plan, i, get, rollup)
@@ -358,7 +369,7 @@ class Rollup:
 
     def _revision(self, i: int) -> int:
         """The position of the approved revision in force at the cutoff, or -1."""
-        return bisect_left(self._graph._timelines[i].revision_times, self._cutoff) - 1
+        return bisect_left(self._graph._timelines[i].revision_times, self._tick) - 1
 
     def _own(self, i: int, checkin: CheckIn | None) -> _State:
         """A goal measured on its own, as of the cutoff (``checkin``: a newer one to use)."""
@@ -370,7 +381,7 @@ class Rollup:
             return _measured(plan.measure[i], terms, revision, None, self._metrics.get(i))
         if checkin is None:
             times = timeline.checkin_times
-            k = bisect_left(times, self._cutoff)
+            k = bisect_left(times, self._tick)
             checkin = timeline.checkins[k - 1] if k else None
         return _measured(plan.measure[i], terms, revision, checkin)
 
@@ -511,7 +522,7 @@ class Rollup:
             found = changes.get(k)
             return self._state_of(k) if found is None else found
 
-        with decimal.localcontext(CONTEXT):
+        with decimal.localcontext(_WIDE):
             changes[i] = self._own(i, checkin)
             plan = self._plan
             rank = plan.rank
@@ -534,7 +545,7 @@ class Rollup:
         """
         rollup = object.__new__(Rollup)
         set_ = object.__setattr__
-        for name in ("as_of", "_graph", "_plan", "_cutoff", "_metrics"):
+        for name in ("as_of", "_graph", "_plan", "_cutoff", "_tick", "_metrics"):
             set_(rollup, name, getattr(self, name))
         overlay = {**self._overlay, **changes}
         older = self._older
