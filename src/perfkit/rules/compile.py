@@ -75,6 +75,8 @@ def check_weights(
     """
     values = [w for _, w in weights]
     total = exact_sum(values)
+    if total == 1 and not normalize:
+        return values, None
     listing = ", ".join(f"{label} {format_weight(w)}" for label, w in weights)
     if normalize:
         if total == 0:
