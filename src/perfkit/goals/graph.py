@@ -557,6 +557,7 @@ class _Checker:
         self.timelines: list[Timeline] = []
         self._period_cache: dict[str, Period | PerfkitError] = {}
         self._days: dict[datetime.date, int] = {}
+        self._bounds: dict[str, tuple[int, int]] = {}
 
     def problem(self, message: str, goals: tuple[str, ...], i: int | None, field: str | None = None) -> None:
         path = None
@@ -667,14 +668,19 @@ class _Checker:
             return _EMPTY_TIMELINE
         ids = (goal.id,)
         tick = self._tick
-        starts = tick(goal.created) if goal.created else ticks(period.start)
+        bounds = self._bounds.get(period.label)
+        if bounds is None:
+            bounds = self._bounds[period.label] = (ticks(period.start), ticks(period.end))
         schedule = goal.checkin
         if schedule is not None and schedule.start is not None:
-            if not ticks(period.start) <= tick(schedule.start) < ticks(period.end):
+            if not bounds[0] <= tick(schedule.start) < bounds[1]:
                 self.problem(
                     f"the check-in schedule starts {schedule.start}, outside the period {goal.period}",
                     ids, i, "checkin.start",
                 )
+        if not goal.revisions and len(goal.checkins) == 1:
+            return Timeline((tick(goal.checkins[0].at),), goal.checkins, (), ())
+        starts = tick(goal.created) if goal.created else bounds[0]
         checkins = [(tick(c.at), n, c) for n, c in enumerate(goal.checkins)]
         if len(checkins) > 1:
             checkins.sort(key=_time_then_position)
