@@ -162,6 +162,32 @@ class TestEvaluateGoals:
         ]
 
 
+class TestCheckinRate:
+    def test_the_on_time_rate_is_an_input(self) -> None:
+        schedule = {"every": "2 weeks", "start": "2026-04-01"}
+        on_time = [{"at": "2026-04-14", "value": 1}, {"at": "2026-04-29", "value": 2}]
+        late = [{"at": "2026-04-20", "value": 1}]
+        g = graph(
+            {"id": "a", "title": "A", "kind": "key_result", "owner": "person:1", "period": "2026-Q2",
+             "target": 4, "checkin": schedule, "checkins": on_time},
+            {"id": "b", "title": "B", "kind": "key_result", "owner": "person:2", "period": "2026-Q2",
+             "target": 4, "checkin": schedule, "checkins": late},
+        )
+        s = scheme({"rate": {"goals": "checkin_rate"}}, "rate * 100")
+        traced = evaluate_goals(s, g, as_of="2026-05-01")
+        # due 04-15 and 04-29: person 1 met both; person 2's check-in on 04-20 is late for 04-15
+        # and counts for 04-29, so one of two
+        assert [(c.employee_id, c.total) for c in traced] == [("1", Decimal("100.00")), ("2", Decimal("50.00"))]
+        assert traced.bound("2")[0].detail == "1 of 2 check-ins on time"
+        assert "1 of 2 check-ins on time" in traced.explain("2").to_text()
+
+    def test_nobody_with_nothing_due_gets_the_default(self) -> None:
+        g = graph(kr("a", "1", 4, 3))
+        s = scheme({"rate": {"goals": "checkin_rate", "default": 1}}, "rate * 100")
+        traced = evaluate_goals(s, g, as_of="2026-05-01")
+        assert traced.bound("1")[0].origin == "default"
+
+
 class TestLineage:
     def test_the_explanation_goes_down_to_the_check_ins(self) -> None:
         g = graph(

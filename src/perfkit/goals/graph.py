@@ -319,8 +319,9 @@ class GoalGraph:
         return tuple(g.id for g in self._goals if g.owner.kind == "person" and g.owner.id == employee_id)
 
     def history(self, goal_id: str) -> tuple[dict[str, Any], ...]:
-        """Everything that happened to a goal, oldest first: its creation, each revision
-        (proposed, and decided when it was), and each check-in, as plain data."""
+        """Everything that happened to a goal, oldest first, as plain data: its creation,
+        each revision at the date it takes effect (with its reason, who proposed it, its
+        state and who decided it when), and each check-in."""
         goal = self[goal_id]
         period = self.period(goal_id)
         start = self.instant(goal.created) if goal.created else period.start
@@ -623,10 +624,11 @@ class _Checker:
             self.problem("a sum rollup adds the children's values toward a target; give target:", ids, i, "target")
         if goal.target is not None and goal.target == goal.baseline:
             self.problem(f"the target equals the baseline ({goal.target}), so progress cannot be measured", ids, i, "target")
+        baseline = goal.baseline
         for n, revision in enumerate(goal.revisions):
-            baseline = goal.baseline if revision.baseline is None else revision.baseline
+            baseline = baseline if revision.baseline is None else revision.baseline
             if revision.target == baseline:
-                self.problem("the revised target equals the baseline", ids, i, f"revisions[{n}].target")
+                self.problem(f"the revised target equals the baseline ({baseline})", ids, i, f"revisions[{n}].target")
         if mode == "metric" and goal.metric is None:
             self.problem("progress from a metric names the metric: give metric:", ids, i, "metric")
         if mode != "metric" and goal.metric is not None:
