@@ -42,7 +42,8 @@ from typing import Any, Literal
 import attrs
 
 from perfkit.errors import GoalGraphError
-from perfkit.goals.graph import GoalGraph, ticks
+from perfkit.goals.checks import ticks
+from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import CheckIn, Revision, parse_instant
 from perfkit.numbers import CONTEXT, plain_text, to_decimal
 
@@ -427,7 +428,6 @@ class Rollup:
     def __getitem__(self, goal_id: str) -> GoalProgress:
         i = self._graph._position(goal_id)
         value, progress, checkin, revision = self._state_of(i)
-        goal = self._graph._goals[i]
         plan = self._plan
         target, baseline = plan.measure[i][:2]
         if revision >= 0:
