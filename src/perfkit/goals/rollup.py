@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import operator
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Literal
@@ -147,6 +147,8 @@ class GoalProgress:
 # A goal's state: (value, progress, checkin, revision position)
 _State = tuple[Decimal | None, Decimal | None, CheckIn | None, int]
 _NOTHING: _State = (None, None, None, -1)
+_BEFORE = -(2**63)
+"""A time before any event."""
 
 _WIDE = decimal.Context(prec=400, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
 """Sums of weighted progress are exact in this context, then rounded once in CONTEXT."""
@@ -177,6 +179,10 @@ class _Plan:
     base: list[_State]
     """Each check-in goal's state once its last check-in and revision have happened (the
     other goals' states are filled in by each rollup)."""
+    steps: list[tuple[tuple[int, ...], tuple[_State, ...]] | None]
+    """For check-in goals with events: their states over time (see :func:`_steps`)."""
+    uniform: list[Decimal | None]
+    """For weighted children that all weigh the same: that weight (one multiplication)."""
     last_times: list[int]
     """The times of those last events, sorted (:func:`~perfkit.goals.graph.ticks`)."""
     last_goals: list[int]
@@ -226,32 +232,65 @@ def _make_plan(graph: GoalGraph) -> _Plan:
             scale.append(total if len(keep) != len(children) else _ONE)
         kids.append(keep)
         measure.append((goal.target, goal.baseline, goal.direction == "decrease", goal.curve == "binary", goal.cap))
-        steps: list[tuple[Decimal, Decimal]] = []
+        revised: list[tuple[Decimal, Decimal]] = []
         baseline = goal.baseline
         for revision in graph._timelines[i].revisions:
             baseline = baseline if revision.baseline is None else revision.baseline
-            steps.append((revision.target, baseline))
-        terms.append(tuple(steps))
+            revised.append((revision.target, baseline))
+        terms.append(tuple(revised))
     rank = [0] * len(goals)
     for position, i in enumerate(graph._order):
         rank[i] = position
     own = [i for i in graph._order if code[i] == 1]
     rolled = [i for i in graph._order if code[i] >= 2]
     base = [_NOTHING] * len(goals)
+    steps: list[tuple[tuple[int, ...], tuple[_State, ...]] | None] = [None] * len(goals)
     timed: list[tuple[int, int]] = []
     timelines = graph._timelines
     for i, c in enumerate(code):
         if c == 0:
             timeline = timelines[i]
-            latest = timeline.checkins[-1] if timeline.checkins else None
-            base[i] = _measured(measure[i], terms[i], len(terms[i]) - 1, latest)
-            if timeline.checkin_times or timeline.revision_times:
-                timed.append((max(timeline.checkin_times[-1:] + timeline.revision_times[-1:]), i))
+            times, states = _steps(measure[i], terms[i], timeline.checkin_times, timeline.checkins, timeline.revision_times)
+            base[i] = states[-1]
+            if len(times) > 1:
+                steps[i] = (times, states)
+                timed.append((times[-1], i))
     timed.sort()
+    uniform = [_uniform(w) for w in weights]
     return _Plan(
-        code=code, kids=kids, weights=weights, scale=scale, rank=rank, measure=measure, terms=terms,
-        own=own, rolled=rolled, base=base, last_times=[t for t, _ in timed], last_goals=[i for _, i in timed],
+        code=code, kids=kids, weights=weights, uniform=uniform, scale=scale, rank=rank, measure=measure,
+        terms=terms, own=own, rolled=rolled, base=base, steps=steps,
+        last_times=[t for t, _ in timed], last_goals=[i for _, i in timed],
     )
+
+
+def _uniform(weights: tuple[Decimal, ...] | None) -> Decimal | None:
+    """The weight every child has, when they all have the same one (8 × 12.5%)."""
+    if weights and all(w == weights[0] for w in weights):
+        return weights[0]
+    return None
+
+
+def _steps(
+    measure: tuple[Decimal | None, Decimal, bool, bool, Decimal | None],
+    terms: tuple[tuple[Decimal, Decimal], ...],
+    checkin_times: tuple[int, ...],
+    checkins: tuple[CheckIn, ...],
+    revision_times: tuple[int, ...],
+) -> tuple[tuple[int, ...], tuple[_State, ...]]:
+    """A check-in goal's state before any event and after each time something happens.
+
+    ``times[0]`` stands for "before everything"; ``states[j]`` holds from ``times[j]`` on
+    (until the next time), so a cutoff picks ``states[bisect_left(times, cutoff) - 1]``.
+    """
+    times = [_BEFORE]
+    states = [_measured(measure, terms, -1, None)]
+    for t in sorted(set(checkin_times) | set(revision_times)):
+        latest = bisect_right(checkin_times, t)
+        revision = bisect_right(revision_times, t) - 1
+        times.append(t)
+        states.append(_measured(measure, terms, revision, checkins[latest - 1] if latest else None))
+    return tuple(times), tuple(states)
 
 
 def _measured(
@@ -272,6 +311,22 @@ def _measured(
     return (value, _attain(value, baseline, target, decrease, binary, cap), checkin, revision)
 
 
+def _average(plan: _Plan, i: int, progress: list[Any]) -> Decimal:
+    """The weighted average of the counted children's ``progress`` (Decimals: a counted
+    child always has progress): exact, rounded once.
+
+    Runs in :data:`_WIDE`. Children that all weigh the same are summed and multiplied
+    once, which gives the same exact total.
+    """
+    weights = plan.weights[i]
+    if weights is None:
+        return CONTEXT.divide(sum(progress, _ZERO), len(progress))
+    common = plan.uniform[i]
+    total = common * sum(progress, _ZERO) if common is not None else sum(map(operator.mul, weights, progress), _ZERO)
+    scale = plan.scale[i]
+    return CONTEXT.plus(total) if scale is _ONE else CONTEXT.divide(total, scale)
+
+
 def _rolled(plan: _Plan, i: int, state_of: Any, rollup: Rollup) -> _State:
     """A rolled-up goal's state from its children's (``state_of(child)``).
 
@@ -283,13 +338,7 @@ def _rolled(plan: _Plan, i: int, state_of: Any, rollup: Rollup) -> _State:
     if not kids:
         return (None, None, None, revision)
     if code == 2:
-        weights = plan.weights[i]
-        if weights is None:
-            total = sum([state_of(c)[1] for c in kids], _ZERO)
-            return (None, CONTEXT.divide(total, len(kids)), None, revision)
-        total = sum(map(operator.mul, weights, [state_of(c)[1] for c in kids]), _ZERO)
-        scale = plan.scale[i]
-        return (None, CONTEXT.plus(total) if scale is _ONE else CONTEXT.divide(total, scale), None, revision)
+        return (None, _average(plan, i, [state_of(c)[1] for c in kids]), None, revision)
     if code == 4:
         return (None, min([state_of(c)[1] for c in kids]), None, revision)
     if code == 5:
@@ -354,13 +403,20 @@ class Rollup:
         set_(rollup, "_state", state)
         with decimal.localcontext(_WIDE):
             own = rollup._own
-            for i in plan.last_goals[bisect_left(plan.last_times, rollup._tick) :]:
-                state[i] = own(i, None)  # a check-in or revision at or after the cutoff
+            tick = rollup._tick
+            steps = plan.steps
+            for i in plan.last_goals[bisect_left(plan.last_times, tick) :]:
+                times, states = steps[i]  # type: ignore[misc]
+                state[i] = states[bisect_left(times, tick) - 1]  # something happens at or after the cutoff
             for i in plan.own:
                 state[i] = own(i, None)
             get = state.__getitem__
+            code, kids, terms = plan.code, plan.kids, plan.terms
             for i in plan.rolled:
-                state[i] = _rolled(plan, i, get, rollup)
+                if code[i] == 2 and kids[i] and not terms[i]:  # the common case, inline
+                    state[i] = (None, _average(plan, i, [state[c][1] for c in kids[i]]), None, -1)
+                else:
+                    state[i] = _rolled(plan, i, get, rollup)
         return rollup
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -381,9 +437,10 @@ class Rollup:
         if plan.code[i] == 1:
             return _measured(plan.measure[i], terms, revision, None, self._metrics.get(i))
         if checkin is None:
-            times = timeline.checkin_times
-            k = bisect_left(times, self._tick)
-            checkin = timeline.checkins[k - 1] if k else None
+            found = plan.steps[i]
+            if found is None:
+                return plan.base[i]  # nothing ever happened to it
+            return found[1][bisect_left(found[0], self._tick) - 1]
         return _measured(plan.measure[i], terms, revision, checkin)
 
     def _formula(self, i: int, state_of: Any) -> Decimal:
