@@ -26,7 +26,7 @@ from perfkit.errors import (
     PerfkitError,
     SchemeError,
 )
-from perfkit.rules.engine import CompiledScheme
+from perfkit.rules.engine import CompiledScheme, as_compiled
 from perfkit.rules.explain import Explanation
 from perfkit.rules.scorecard import Evaluation, ScoreCard
 from perfkit.scheme import Scheme, load_scheme, validate_scheme
@@ -68,10 +68,7 @@ def evaluate(
     call :meth:`CompiledScheme.evaluate`. See that method for ``rows``, ``errors`` and
     ``history`` (earlier periods, for ``previous_total()``, ``avg_total(n)``, ``streak()``).
     """
-    if isinstance(scheme, (str, Path)):
-        scheme = load_scheme(scheme)
-    compiled = scheme.compile() if isinstance(scheme, Scheme) else scheme
-    return compiled.evaluate(rows, errors=errors, history=history)
+    return as_compiled(scheme).evaluate(rows, errors=errors, history=history)
 
 
 def example_path(name: str) -> Path:

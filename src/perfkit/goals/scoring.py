@@ -42,10 +42,10 @@ from perfkit.goals.measures import GoalTrace, owners, personal_attainment, trace
 from perfkit.goals.rollup import Rollup
 from perfkit.io.rows import to_row_list
 from perfkit.numbers import plain_text
-from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, _employee_id
+from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, _employee_id, as_compiled
 from perfkit.rules.explain import Explanation
 from perfkit.rules.scorecard import Evaluation, ScoreCard
-from perfkit.scheme import GoalBinding, Scheme, load_scheme
+from perfkit.scheme import GoalBinding, Scheme
 
 __all__ = ["GoalEvaluation", "GoalExplanation", "GoalInput", "evaluate_goals"]
 
@@ -173,7 +173,7 @@ def evaluate_goals(
     """
     if errors not in ("raise", "collect"):
         raise DataError(f"errors must be 'raise' or 'collect', not {errors!r}", column="errors", value=errors)
-    compiled = _compiled(scheme)
+    compiled = as_compiled(scheme)
     bindings = {name: spec.goals for name, spec in compiled.scheme.inputs.items() if spec.goals is not None}
     if not bindings:
         raise SchemeError(
@@ -221,16 +221,6 @@ def evaluate_goals(
         bindings=MappingProxyType(bindings),
         values=MappingProxyType(dict(sorted(binder.values.items()))),
     )
-
-
-def _compiled(scheme: Scheme | CompiledScheme | str | Path) -> CompiledScheme:
-    if isinstance(scheme, (str, Path)):
-        scheme = load_scheme(scheme)
-    if isinstance(scheme, Scheme):
-        return scheme.compile()
-    if isinstance(scheme, CompiledScheme):
-        return scheme
-    raise SchemeError(f"expected a Scheme, a compiled scheme or a scheme file's path, got {type(scheme).__name__}")
 
 
 class _Binder:

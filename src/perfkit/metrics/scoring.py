@@ -48,10 +48,10 @@ from perfkit.metrics.lineage import InputLineage, MetricResults, MetricValue, re
 from perfkit.metrics.records import RecordStore, SourceRecord
 from perfkit.org import Roster
 from perfkit.periods import Calendar, Period
-from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, _employee_id
+from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, _employee_id, as_compiled
 from perfkit.rules.explain import Explanation
 from perfkit.rules.scorecard import Evaluation, ScoreCard
-from perfkit.scheme import Scheme, combine, load_scheme
+from perfkit.scheme import Scheme, combine
 
 __all__ = ["LINEAGE_FORMAT", "BoundValue", "Origin", "TracedEvaluation", "TracedExplanation", "evaluate_records"]
 
@@ -284,7 +284,7 @@ def evaluate_records(
     """
     if errors not in ("raise", "collect"):
         raise DataError(f"errors must be 'raise' or 'collect', not {errors!r}", column="errors", value=errors)
-    compiled = _scheme(scheme)
+    compiled = as_compiled(scheme)
     metrics = _definitions(definitions)
     bindings = _bindings(compiled, metrics)
     relaxed, strict = _relaxed(metrics, set(bindings.values()))
@@ -330,16 +330,6 @@ def evaluate_records(
 
 
 # -- preparing ------------------------------------------------------------------------------
-
-
-def _scheme(scheme: Scheme | CompiledScheme | str | Path) -> CompiledScheme:
-    if isinstance(scheme, (str, Path)):
-        scheme = load_scheme(scheme)
-    if isinstance(scheme, Scheme):
-        return scheme.compile()
-    if isinstance(scheme, CompiledScheme):
-        return scheme
-    raise SchemeError(f"expected a Scheme, a compiled scheme or a scheme file's path, got {type(scheme).__name__}")
 
 
 def _definitions(definitions: MetricDefinitions | CompiledMetrics | str | Path) -> MetricDefinitions:

@@ -16,12 +16,13 @@ import difflib
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
 from perfkit.calibration.scale import Grade, GradeScale
-from perfkit.errors import DataError
+from perfkit.errors import DataError, SchemeError
 from perfkit.io.rows import to_row_list
 from perfkit.numbers import CONTEXT, RoundingMode, quantize, quantum, rounder, to_decimal
 from perfkit.rules import ir
@@ -38,7 +39,7 @@ from perfkit.rules.scorecard import (
     ScoreCard,
 )
 from perfkit.rules.tables import CompiledTable, TableResult
-from perfkit.scheme import Rounding, Scheme
+from perfkit.scheme import Rounding, Scheme, load_scheme
 
 __all__ = ["CompiledInput", "CompiledKPI", "CompiledRule", "CompiledScheme"]
 
@@ -655,3 +656,14 @@ def _cell(employee_id: str, spec: CompiledInput, index: int) -> dict[str, Any]:
 
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def as_compiled(scheme: Scheme | CompiledScheme | str | Path) -> CompiledScheme:
+    """A Scheme, a compiled scheme or a scheme file's path, compiled (files are loaded)."""
+    if isinstance(scheme, (str, Path)):
+        scheme = load_scheme(scheme)
+    if isinstance(scheme, Scheme):
+        return scheme.compile()
+    if isinstance(scheme, CompiledScheme):
+        return scheme
+    raise SchemeError(f"expected a Scheme, a compiled scheme or a scheme file's path, got {type(scheme).__name__}")
