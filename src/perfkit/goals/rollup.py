@@ -42,7 +42,7 @@ from typing import Any, Literal
 import attrs
 
 from perfkit.errors import GoalGraphError
-from perfkit.goals.checks import ticks
+from perfkit.goals.checks import collector_paused, ticks
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import CheckIn, Revision, parse_instant
 from perfkit.numbers import CONTEXT, plain_text, to_decimal
@@ -401,7 +401,7 @@ class Rollup:
         set_(rollup, "_tick", ticks(cutoff))
         state = list(plan.base)
         set_(rollup, "_state", state)
-        with decimal.localcontext(_WIDE):
+        with decimal.localcontext(_WIDE), collector_paused():
             own = rollup._own
             tick = rollup._tick
             steps = plan.steps
