@@ -574,10 +574,17 @@ class Rollup:
         if current is not None and when < graph.instant(current.at):
             return self._evolved({})  # an older check-in does not change the value
         changes: dict[int, _State] = {}
+        overlay, older, base = self._overlay, self._older, self._state
 
-        def state_of(k: int) -> _State:
+        def state_of(k: int) -> _State:  # changes, then the overlays, then the arrays
             found = changes.get(k)
-            return self._state_of(k) if found is None else found
+            if found is None:
+                found = overlay.get(k)
+                if found is None:
+                    found = older.get(k)
+                    if found is None:
+                        return base[k]
+            return found
 
         with decimal.localcontext(_WIDE):
             changes[i] = self._own(i, checkin)
