@@ -7,6 +7,7 @@
     perfkit goals cascade GOALS PARENT --unit 10000  split a target across the children
     perfkit goals due GOALS --as-of DATE             check-ins due soon, overdue (with escalation), stale
     perfkit goals align GOALS --as-of DATE           alignment report
+    perfkit goals schema                             the JSON Schema of the goal-file format
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def add_goal_commands(commands: Any) -> None:
     align.add_argument("--format", choices=("text", "json"), default="text")
     _roster_options(align)
     align.set_defaults(run=_align)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the goal-file format")
+    schema.set_defaults(run=_schema)
 
 
 def _usage(parser: argparse.ArgumentParser, out: TextIO) -> int:
@@ -225,6 +229,13 @@ def _align(args: argparse.Namespace, out: TextIO) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), file=out)
     else:
         print(report.to_text(), file=out)
+    return 0
+
+
+def _schema(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.goals.model import GoalFile
+
+    print(json.dumps(GoalFile.json_schema(), ensure_ascii=False, indent=2), file=out)
     return 0
 
 

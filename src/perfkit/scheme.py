@@ -95,7 +95,13 @@ def format_weight(weight: Decimal) -> str:
 
 
 Number = Annotated[Decimal, BeforeValidator(_number)]
-Weight = Annotated[Decimal, BeforeValidator(parse_weight), PlainSerializer(format_weight, return_type=str)]
+Weight = Annotated[
+    Decimal,
+    BeforeValidator(parse_weight),
+    PlainSerializer(format_weight, return_type=str),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[0-9.]+\s*%?\s*$"}]}),
+]
+"""A weight: ``"40%"`` or a fraction (``0.4``); written back as a percentage."""
 Identifier = Annotated[str, Field(pattern=r"^[^\W\d]\w*$", max_length=64)]
 """A name formulas can use: letters (any script), digits and _, not starting with a digit."""
 Slug = Annotated[str, Field(pattern=r"^\w[\w.\-]*$", max_length=100)]

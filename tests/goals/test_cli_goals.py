@@ -152,6 +152,17 @@ class TestDueAndAlign:
         assert code == 0 and "strategy" in text
 
 
+def test_the_goal_file_schema() -> None:
+    code, out = run("goals", "schema")
+    schema = json.loads(out)
+    assert code == 0 and schema["title"] == "perfkit goal file (format version 1)"
+    goal = schema["$defs"]["Goal"]
+    assert {"id", "title", "owner", "period"} <= set(goal["required"])
+    assert goal["properties"]["owner"]["pattern"] == "^(org|person:.+|team:.+)$"
+    every = schema["$defs"]["CheckinSchedule"]["properties"]["every"]
+    assert every["type"] == "string" and "weeks" in every["pattern"]
+
+
 def test_goals_without_a_subcommand_shows_its_help() -> None:
     code, out = run("goals")
     assert code == 2 and "validate" in out and "cascade" in out

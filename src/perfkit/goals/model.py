@@ -103,9 +103,20 @@ def _format_percent(value: Decimal | None) -> str | None:
     return None if value is None else f"{plain_text(shift(value, 2))}%"
 
 
-Number = Annotated[Decimal, BeforeValidator(_number), PlainSerializer(plain_text, return_type=str, when_used="json")]
+_NUMBER_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[-+]?[0-9.,_]+\s*$"}]}
+Number = Annotated[
+    Decimal,
+    BeforeValidator(_number),
+    PlainSerializer(plain_text, return_type=str, when_used="json"),
+    WithJsonSchema(_NUMBER_SCHEMA),
+]
 Cap = Annotated[
-    Decimal | None, BeforeValidator(_percent_or_number), PlainSerializer(_format_percent, return_type=str | None)
+    Decimal | None,
+    BeforeValidator(_percent_or_number),
+    PlainSerializer(_format_percent, return_type=str | None),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"}, {"type": "null"}]}
+    ),
 ]
 
 
@@ -225,7 +236,12 @@ def _format_every(value: tuple[int, str]) -> str:
     return f"{count} {unit[:-1]}" if count == 1 else f"{count} {unit}"
 
 
-Every = Annotated[tuple[int, Literal["days", "months"]], BeforeValidator(_every), PlainSerializer(_format_every)]
+Every = Annotated[
+    tuple[int, Literal["days", "months"]],
+    BeforeValidator(_every),
+    PlainSerializer(_format_every),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d+\s*(d|days?|w|weeks?|m|months?)\s*$"}),
+]
 
 
 class CheckinSchedule(_Model):
@@ -313,7 +329,28 @@ class Goal(_Model):
     cap: Cap = Decimal(1)
     unit: str | None = None
     metric: Identifier | None = None
-    contributes_to: tuple[Contribution, ...] = ()
+    contributes_to: tuple[
+        Annotated[
+            Contribution,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "string", "description": "the parent's id"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "goal": {"type": "string"},
+                                "weight": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]},
+                            },
+                            "required": ["goal"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                }
+            ),
+        ],
+        ...,
+    ] = ()
     supports: tuple[GoalId, ...] = ()
     """Goals this one aligns with without feeding their progress."""
     checkin: CheckinSchedule | None = None
@@ -359,3 +396,11 @@ class GoalFile(_Model):
     perfkit_goals: Literal[1]
     calendar: CalendarSpec = CalendarSpec()
     goals: Annotated[tuple[Goal, ...], BeforeValidator(_goals_list)] = ()
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of the goal-file format (also ``perfkit goals schema``)."""
+        schema = cls.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "perfkit goal file (format version 1)"
+        return schema
