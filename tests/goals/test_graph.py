@@ -603,3 +603,40 @@ class TestChanging:
     def test_errors_are_perfkit_errors(self, tree: GoalGraph) -> None:
         with pytest.raises(PerfkitError):
             tree.link("nope", "east")
+
+
+class TestReweight:
+    """reweight(parent, weights): the contributing children are exactly the ones named."""
+
+    @staticmethod
+    def base() -> GoalGraph:
+        return GoalGraph.from_dict({"perfkit_goals": 1, "goals": [
+            {"id": "o", "title": "O", "owner": "org", "period": "2026"},
+            {"id": "a", "title": "A", "kind": "key_result", "owner": "org", "period": "2026", "target": 1,
+             "contributes_to": [{"goal": "o", "weight": "60%"}], "checkins": [{"at": "2026-03-01", "value": 1}]},
+            {"id": "b", "title": "B", "kind": "key_result", "owner": "org", "period": "2026", "target": 1,
+             "contributes_to": [{"goal": "o", "weight": "40%"}]},
+            {"id": "n", "title": "N", "kind": "key_result", "owner": "org", "period": "2026", "target": 1}]})
+
+    def test_a_weighted_child_is_added_in_one_step(self) -> None:
+        graph = self.base()
+        changed = graph.reweight("o", {"a": "50%", "b": "30%", "n": "20%"})
+        assert changed.children("o") == ("a", "b", "n")
+        assert changed.rollup("2026-06-30").progress("o") == Decimal("0.5")
+        assert graph.children("o") == ("a", "b")  # the original is unchanged
+        assert graph.rollup("2026-06-30").progress("o") == Decimal("0.6")
+
+    def test_every_current_child_must_be_named(self) -> None:
+        with pytest.raises(GoalGraphError, match="missing: b") as caught:
+            self.base().reweight("o", {"a": "100%"})
+        assert caught.value.goals == ("o", "b")
+
+    def test_the_weights_must_sum_to_100_percent(self) -> None:
+        with pytest.raises(GoalGraphError, match="sum to 90%"):
+            self.base().reweight("o", {"a": "50%", "b": "30%", "n": "10%"})
+
+    def test_a_new_link_that_closes_a_cycle_is_refused(self) -> None:
+        graph = self.base().reweight("o", {"a": "50%", "b": "30%", "n": "20%"})
+        with pytest.raises(GoalGraphError, match="would make a cycle") as caught:
+            graph.reweight("n", {"o": "100%"})
+        assert caught.value.goals == ("o", "n", "o")

@@ -343,6 +343,32 @@ class GoalGraph:
             changed = goal.model_copy(update={"supports": (*goal.supports, parent)})
         return self._replace(changed)
 
+    def reweight(self, parent: str, weights: Mapping[str, object]) -> GoalGraph:
+        """A new graph where the goals contributing to ``parent`` are exactly ``weights``'
+        keys, with those weights (``{"a": "50%", "b": "30%", "new": "20%"}``).
+
+        A goal named here that does not contribute to ``parent`` yet is linked to it (so a
+        weighted child can be added in one step); every current child must be named. The
+        weights are checked like any others: they must sum to exactly 100%.
+        """
+        self._position(parent)
+        current = set(self.children(parent))
+        missing = sorted(current - set(weights))
+        if missing:
+            raise GoalGraphError(
+                f"name every child of {parent!r} with its weight; missing: {', '.join(missing)}",
+                goals=(parent, *missing),
+            )
+        changed = []
+        for child, weight in weights.items():
+            goal = self[child]
+            if child not in current and nx.has_path(self.nx, parent, child):
+                return self.link(child, parent, weight=weight)  # refused there, naming the cycle
+            link = _model(Contribution, {"goal": parent, "weight": weight}, child)
+            kept = tuple(c for c in goal.contributes_to if c.goal != parent)
+            changed.append(goal.model_copy(update={"contributes_to": (*kept, link)}))
+        return self.replace(*changed)
+
     def check_in(
         self,
         goal_id: str,
