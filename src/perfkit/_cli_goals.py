@@ -72,19 +72,17 @@ def add_goal_commands(commands: Any) -> None:
     _roster_options(cascade)
     cascade.set_defaults(run=_cascade)
 
-    due = sub.add_parser("due", help="check-ins due soon, overdue (with whom to escalate to) and stale on a date")
-    due.add_argument("file", metavar="GOALS")
-    due.add_argument("--as-of", required=True, metavar="DATE")
-    due.add_argument("--format", choices=("text", "json"), default="text")
-    _roster_options(due)
-    due.set_defaults(run=_due)
-
-    align = sub.add_parser("align", help="alignment report: connected share, orphans, target gaps, goals past their end")
-    align.add_argument("file", metavar="GOALS")
-    align.add_argument("--as-of", required=True, metavar="DATE")
-    align.add_argument("--format", choices=("text", "json"), default="text")
-    _roster_options(align)
-    align.set_defaults(run=_align)
+    reports = {
+        "due": ("check-ins due soon, overdue (with whom to escalate to) and stale on a date", _due),
+        "align": ("alignment report: connected share, orphans, target gaps, goals past their end", _align),
+    }
+    for name, (text, build) in reports.items():
+        report = sub.add_parser(name, help=text)
+        report.add_argument("file", metavar="GOALS")
+        report.add_argument("--as-of", required=True, metavar="DATE")
+        report.add_argument("--format", choices=("text", "json"), default="text")
+        _roster_options(report)
+        report.set_defaults(run=_dated_report, build=build)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the goal-file format")
     schema.set_defaults(run=_schema)
@@ -208,23 +206,22 @@ def _cascade(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _due(args: argparse.Namespace, out: TextIO) -> int:
+def _due(graph: GoalGraph, as_of: datetime.date | datetime.datetime) -> Any:
     from perfkit.goals.checkins import checkin_report
 
-    graph = load_goals(args.file, roster=_roster(args))
-    report = checkin_report(graph, _as_of(args.as_of))
-    if args.format == "json":
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), file=out)
-    else:
-        print(report.to_text(), file=out)
-    return 0
+    return checkin_report(graph, as_of)
 
 
-def _align(args: argparse.Namespace, out: TextIO) -> int:
+def _align(graph: GoalGraph, as_of: datetime.date | datetime.datetime) -> Any:
     from perfkit.goals.alignment import alignment_report
 
+    return alignment_report(graph, as_of=as_of)
+
+
+def _dated_report(args: argparse.Namespace, out: TextIO) -> int:
+    """``perfkit goals due`` and ``align``: a report on the goals as of a date, as text or JSON."""
     graph = load_goals(args.file, roster=_roster(args))
-    report = alignment_report(graph, as_of=_as_of(args.as_of))
+    report = args.build(graph, _as_of(args.as_of))
     if args.format == "json":
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), file=out)
     else:
