@@ -640,3 +640,13 @@ class TestReweight:
         with pytest.raises(GoalGraphError, match="would make a cycle") as caught:
             graph.reweight("n", {"o": "100%"})
         assert caught.value.goals == ("o", "n", "o")
+
+
+def test_a_link_with_an_unreadable_weight_names_the_goal() -> None:
+    graph = GoalGraph.from_dict({"perfkit_goals": 1, "goals": [
+        {"id": "o", "title": "O", "owner": "org", "period": "2026"},
+        {"id": "a", "title": "A", "kind": "key_result", "owner": "org", "period": "2026", "target": 1}]})
+    for weight in ("abc", "150%"):
+        with pytest.raises(GoalGraphError) as caught:
+            graph.link("a", "o", weight=weight)
+        assert caught.value.goals == ("a",)

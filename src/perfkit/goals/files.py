@@ -66,6 +66,8 @@ def validate_goals(
 
 def dump_goals(graph: GoalGraph, *, fmt: str = "yaml") -> str:
     """The graph as goal-file text (``yaml`` or ``json``); loading it gives the same graph."""
+    if fmt not in ("yaml", "json"):
+        raise GoalGraphError(f"a goal file is written as yaml or json, not {fmt!r}")
     calendar = graph.calendar
     data: dict[str, Any] = {"perfkit_goals": 1}
     if (calendar.tz, calendar.fiscal_year_start) != ("UTC", 1):

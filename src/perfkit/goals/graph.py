@@ -335,7 +335,7 @@ class GoalGraph:
             )
         goal = self[child]
         if kind == "contributes":
-            link = Contribution(goal=parent, weight=weight)  # type: ignore[arg-type]
+            link = _model(Contribution, {"goal": parent, "weight": weight}, child)
             changed = goal.model_copy(update={"contributes_to": (*goal.contributes_to, link)})
         elif weight is not None:
             raise GoalGraphError("a supports edge carries no weight (it does not feed the rollup)", goals=(child,))
