@@ -432,7 +432,6 @@ class Rollup:
         """A goal measured on its own, as of the cutoff (``checkin``: a newer one to use)."""
         plan = self._plan
         terms = plan.terms[i]
-        timeline = self._graph._timelines[i]
         revision = self._revision(i) if terms else -1
         if plan.code[i] == 1:
             return _measured(plan.measure[i], terms, revision, None, self._metrics.get(i))
