@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_text
 from perfkit.errors import GoalGraphError, PerfkitError, SchemeError, one_error
+from perfkit.goals.checks import collector_paused
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import CalendarSpec, Goal, GoalFile
 from perfkit.org import Roster
@@ -78,12 +79,10 @@ def dump_goals(graph: GoalGraph, *, fmt: str = "yaml") -> str:
 
 def to_goal(value: Goal | Mapping[str, Any]) -> Goal:
     """A goal from a :class:`Goal` or its plain data; a GoalGraphError names what is wrong."""
-    if isinstance(value, Goal):
-        return value
-    problems = _goal_problems(value, "goal", {}, None)
-    if problems:
+    goal, problems = _read_goal(value, "goal")
+    if goal is None:
         raise one_error(problems, f"{len(problems)} problems in the goal", GoalGraphError)
-    return Goal.model_validate(dict(value))
+    return goal
 
 
 def read_goals(
@@ -92,15 +91,13 @@ def read_goals(
     items = list(goals)
     problems: list[GoalGraphError] = []
     parsed: list[Goal] = []
-    for i, item in enumerate(items):
-        if isinstance(item, Goal):
-            parsed.append(item)
-            continue
-        found = _goal_problems(item, f"goals[{i}]", {}, None)
-        if found:
-            problems += found
-        else:
-            parsed.append(Goal.model_validate(dict(item)))
+    with collector_paused():
+        for i, item in enumerate(items):
+            goal, found = _read_goal(item, f"goals[{i}]")
+            if goal is None:
+                problems += found
+            else:
+                parsed.append(goal)
     if problems:
         raise one_error(problems, f"{len(problems)} problems in the goals", GoalGraphError)
     return GoalGraph._build(parsed, calendar=calendar, roster=roster)
@@ -138,15 +135,16 @@ def build_file(
     goals: list[Goal] = []
     where: dict[int, str] = {}
     elsewhere: dict[str, str] = {}
-    for i, item in enumerate(raw):
-        found = _goal_problems(item, f"goals[{i}]", positions, None)
-        if found:
-            problems += found
-            if isinstance(item, Mapping) and isinstance(item.get("id"), str):
-                elsewhere.setdefault(item["id"], f"goals[{i}]")
-        else:
-            where[len(goals)] = f"goals[{i}]"
-            goals.append(Goal.model_validate(dict(item)))
+    with collector_paused():
+        for i, item in enumerate(raw):
+            goal, found = _read_goal(item, f"goals[{i}]")
+            if goal is None:
+                problems += found
+                if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                    elsewhere.setdefault(item["id"], f"goals[{i}]")
+            else:
+                where[len(goals)] = f"goals[{i}]"
+                goals.append(goal)
     try:
         calendar = _calendar(spec.calendar)
     except PerfkitError as exc:
@@ -182,16 +180,18 @@ def _metric_problems(goals: list[Goal], metrics: Any, where: Mapping[int, str]) 
     return problems
 
 
-def _goal_problems(item: Any, base: str, positions: Positions, source: str | None) -> list[GoalGraphError]:
+def _read_goal(item: Any, base: str) -> tuple[Goal | None, list[GoalGraphError]]:
+    """A goal from its plain data, or the problems with it (each naming the field)."""
+    if isinstance(item, Goal):
+        return item, []
     if not isinstance(item, Mapping):
-        return [GoalGraphError("a goal is a mapping (id:, title:, owner:, period:, ...)", path=base)]
-    goal_id = item.get("id")
-    ids = (str(goal_id),) if isinstance(goal_id, str) else ()
+        return None, [GoalGraphError("a goal is a mapping (id:, title:, owner:, period:, ...)", path=base)]
     try:
-        Goal.model_validate(dict(item))
+        return Goal.model_validate(dict(item)), []
     except ValidationError as exc:
-        return [_translate(e, base, ids) for e in exc.errors()]
-    return []
+        goal_id = item.get("id")
+        ids = (str(goal_id),) if isinstance(goal_id, str) else ()
+        return None, [_translate(e, base, ids) for e in exc.errors()]
 
 
 def _translate(error: Any, base: str, ids: tuple[str, ...] | None) -> GoalGraphError:
