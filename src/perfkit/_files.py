@@ -8,7 +8,8 @@ line of the field it is about.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
@@ -18,10 +19,30 @@ import yaml
 
 from perfkit.errors import SchemeError
 
-__all__ = ["Positions", "dump_json", "dump_yaml", "line_of", "parse_path", "plain", "read_text"]
+__all__ = ["Positions", "dump_json", "dump_yaml", "line_of", "parse_path", "plain", "read_file", "read_text"]
 
 Positions = dict[tuple[Any, ...], int]
 """Field path (``("kpis", 2, "weight")``) → 1-based line."""
+
+
+def read_file(path: str | os.PathLike[str], fail: Callable[[str], Exception], *, encoding: str = "utf-8-sig") -> str:
+    """The text of a file; what goes wrong becomes ``fail(reason)``, raised.
+
+    ``reason`` is ``file not found``, ``the file is not UTF-8 text`` (or the encoding
+    asked for), ``unknown encoding ...`` or ``cannot read the file: ...``; each caller
+    wraps it in its own error, naming the file its own way.
+    """
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except UnicodeDecodeError:
+        label = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8") else encoding
+        raise fail(f"the file is not {label} text") from None
+    except LookupError:
+        raise fail(f"unknown encoding {encoding!r}") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
 
 
 def read_text(text: str, *, source: str | None = None, fmt: str | None = None) -> tuple[Any, Positions]:

@@ -34,7 +34,7 @@ from typing import Any, Literal, TextIO
 
 from perfkit import __version__, example_path
 from perfkit._cli_goals import add_goal_commands
-from perfkit._files import read_text
+from perfkit._files import read_file, read_text
 from perfkit._text import display_width
 from perfkit._time import parse_datetime
 from perfkit.errors import DataError, PerfkitError, SchemeError
@@ -418,12 +418,7 @@ def _read_records(paths: Sequence[str], args: argparse.Namespace) -> tuple[Recor
 
 
 def _mapping_file(path: str) -> Mapping[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SchemeError("file not found", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemeError(f"cannot read the file: {exc}", source=path) from None
+    text = read_file(path, lambda reason: SchemeError(reason, source=path))
     data, _ = read_text(text, source=path)
     if not isinstance(data, Mapping):
         raise SchemeError("a field mapping is a mapping (source:, record_id:, fields: ...)", source=path, line=1)

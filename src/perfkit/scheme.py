@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_text
+from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_file, read_text
 from perfkit.errors import SchemeError
 from perfkit.numbers import RoundingMode, plain_text, shift, to_decimal
 from perfkit.rules.tables import DecisionTable
@@ -603,14 +603,7 @@ def validate_scheme(scheme: str | Path | Mapping[str, Any] | Scheme) -> list[Sch
 
 def _read_file(path: str | Path) -> tuple[str, str]:
     source = str(path)
-    try:
-        return source, Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SchemeError("file not found", source=source) from None
-    except UnicodeDecodeError:
-        raise SchemeError("the file is not UTF-8 text", source=source) from None
-    except OSError as exc:
-        raise SchemeError(f"cannot read the file: {exc.strerror}", source=source) from None
+    return source, read_file(path, lambda reason: SchemeError(reason, source=source))
 
 
 def _build(data: Any, *, source: str | None, positions: Positions) -> Scheme:

@@ -401,6 +401,19 @@ class TestLoadPolicy:
         with pytest.raises(SchemeError, match="cannot read the policy") as caught:
             load_policy(tmp_path / "nowhere.yaml", SCALE)
         assert caught.value.source == str(tmp_path / "nowhere.yaml")
+        assert caught.value.message == "cannot read the policy: file not found"
+
+    def test_a_file_that_is_not_text(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_bytes(b"mode: relative\n\xff\xfe")
+        with pytest.raises(SchemeError, match="cannot read the policy: the file is not UTF-8 text"):
+            load_policy(path, SCALE)
+
+    def test_a_byte_order_mark_is_read_past(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text('{"mode": "relative", "distribution": {"S": "10%", "A": "20%", "B": "50%", "C": 0.15, "D": 0.05}}',
+                        encoding="utf-8-sig")
+        assert load_policy(path, SCALE).bounds(20)["C"] == (3, 3)
 
     def test_check_errors_name_the_file(self, tmp_path: Path) -> None:
         path = tmp_path / "policy.yaml"

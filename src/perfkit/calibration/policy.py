@@ -206,7 +206,7 @@ def load_policy(source: str | Path | Mapping[str, Any], scale: GradeScale) -> Po
     """
     from pydantic import ValidationError
 
-    from perfkit._files import Positions, line_of, read_text
+    from perfkit._files import Positions, line_of, read_file, read_text
     from perfkit.scheme import _translate
 
     where: str | None = None
@@ -215,10 +215,7 @@ def load_policy(source: str | Path | Mapping[str, Any], scale: GradeScale) -> Po
         data: Any = dict(source)
     else:
         where = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SchemeError(f"cannot read the policy: {exc.strerror}", source=where) from None
+        text = read_file(source, lambda reason: SchemeError(f"cannot read the policy: {reason}", source=where))
         data, positions = read_text(text, source=where)
         if isinstance(data, Mapping) and "calibration" in data:
             data = data["calibration"]

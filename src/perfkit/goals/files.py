@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_text
+from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_file, read_text
 from perfkit.errors import GoalGraphError, PerfkitError, SchemeError, one_error
 from perfkit.goals.checks import collector_paused
 from perfkit.goals.graph import GoalGraph
@@ -38,12 +38,7 @@ def load_goals(
     :class:`~perfkit.errors.GoalGraphError` listing every problem of the file.
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise GoalGraphError("file not found", source=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GoalGraphError(f"cannot read the file: {exc}", source=source) from None
+    text = read_file(path, lambda reason: GoalGraphError(reason, source=source))
     try:
         data, positions = read_text(text, source=source)
     except SchemeError as exc:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from perfkit._files import read_file
 from perfkit.errors import DataError
 
 __all__ = ["read_rows", "to_row_list"]
@@ -66,12 +67,7 @@ def read_rows(path: str | Path) -> list[Row]:
     """
     source = str(path)
     suffix = Path(path).suffix.lower()
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{source}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{source}: cannot read the file ({exc})") from None
+    text = read_file(path, lambda reason: DataError(f"{source}: {reason}"))
     if suffix == ".csv":
         return _read_csv(text, source)
     if suffix == ".jsonl":

@@ -45,7 +45,7 @@ from pydantic import (
     model_validator,
 )
 
-from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_text
+from perfkit._files import Positions, dump_json, dump_yaml, line_of, read_file, read_text
 from perfkit.errors import FormulaError, SchemeError
 from perfkit.metrics.attribution import Attribution
 from perfkit.rules.formula import Formula
@@ -275,12 +275,7 @@ class MetricDefinitions(_Model):
 def load_metrics(path: str | Path) -> MetricDefinitions:
     """Read a definitions file (``.yaml``, ``.yml`` or ``.json``), check it, and return it."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SchemeError("file not found", source=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemeError(f"cannot read the file: {exc}", source=source) from None
+    text = read_file(path, lambda reason: SchemeError(reason, source=source))
     data, positions = read_text(text, source=source)
     return _build(data, source, positions)
 

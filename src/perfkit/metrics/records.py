@@ -46,6 +46,7 @@ from typing import Any, cast
 
 import attrs
 
+from perfkit._files import read_file
 from perfkit._time import parse_datetime
 from perfkit.errors import DataError
 from perfkit.numbers import to_decimal
@@ -534,12 +535,7 @@ def read_records(path: str | Path) -> tuple[SourceRecord, ...]:
     :class:`DataError` naming the file and the line (or position) of each.
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{source}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{source}: cannot read the file ({exc})") from None
+    text = read_file(path, lambda reason: DataError(f"{source}: {reason}"))
     items: list[tuple[str, Any]] = []
     if Path(path).suffix.lower() == ".jsonl":
         for number, line in enumerate(text.splitlines(), 1):

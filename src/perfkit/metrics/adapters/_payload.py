@@ -13,11 +13,11 @@ import json
 import os
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
 
+from perfkit._files import read_file
 from perfkit.errors import DataError
 from perfkit.io.rows import to_row_list
 
@@ -47,13 +47,7 @@ class CsvTable:
 def read_text(payload: Any, encoding: str) -> tuple[str, str | None] | None:
     """``(text, file name)`` for a path, text or bytes payload; ``None`` for parsed data."""
     if isinstance(payload, os.PathLike):
-        path = Path(payload)
-        try:
-            return path.read_text(encoding=encoding), str(payload)
-        except FileNotFoundError:
-            raise DataError(f"{payload}: file not found") from None
-        except (OSError, UnicodeDecodeError, LookupError) as exc:
-            raise DataError(f"{payload}: cannot read the file ({exc})") from None
+        return read_file(payload, lambda reason: DataError(f"{payload}: {reason}"), encoding=encoding), str(payload)
     if isinstance(payload, bytes):
         try:
             return payload.decode(encoding), None
