@@ -37,6 +37,7 @@ import attrs
 from perfkit._text import display_width
 from perfkit.calibration.scale import GradeScale
 from perfkit.errors import CalibrationError, DataError
+from perfkit.io.rows import is_empty
 from perfkit.numbers import CONTEXT, plain_text, quantize, shift, to_decimal
 
 if TYPE_CHECKING:
@@ -313,7 +314,7 @@ def ratings_from_evaluation(evaluation: Evaluation, *, rater: str = "manager") -
     for card in evaluation.cards:
         columns = dict(card.attributes)
         value = columns.get(rater)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_empty(value):
             known = ", ".join(sorted(columns)) or "none"
             raise DataError(
                 f"no rater: the row has no {rater!r} column value (its extra columns: {known})",

@@ -40,7 +40,7 @@ from perfkit.errors import DataError, SchemeError, one_error
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.measures import GoalTrace, owners, personal_attainment, trace
 from perfkit.goals.rollup import Rollup
-from perfkit.io.rows import to_row_list
+from perfkit.io.rows import is_empty, to_row_list
 from perfkit.numbers import plain_text
 from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, _employee_id, as_compiled
 from perfkit.rules.explain import Explanation
@@ -242,7 +242,7 @@ class _Binder:
         problems: list[DataError] = []
         for name, binding in self.bindings.items():
             given = row.get(name)
-            if not (given is None or (isinstance(given, str) and not given.strip())):
+            if not is_empty(given):
                 problems.append(
                     DataError(
                         f"the input comes from goals ({binding.measure}), and the row gives it too ({given!r}); "

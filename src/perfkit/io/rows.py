@@ -12,9 +12,15 @@ from typing import Any
 from perfkit._files import read_file
 from perfkit.errors import DataError
 
-__all__ = ["read_rows", "to_row_list"]
+__all__ = ["is_empty", "read_rows", "to_row_list"]
 
 Row = Mapping[str, Any]
+
+
+def is_empty(value: Any) -> bool:
+    """Whether a cell is empty: None, or text that is only whitespace (DataFrame blanks
+    are None by the time rows are read)."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def to_row_list(data: Any) -> list[Row]:

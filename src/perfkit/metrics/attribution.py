@@ -38,6 +38,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from perfkit.errors import DataError, SchemeError
+from perfkit.io.rows import is_empty
 from perfkit.metrics.records import SourceRecord
 from perfkit.numbers import CONTEXT, to_decimal
 from perfkit.org import Roster
@@ -158,7 +159,7 @@ def _employee_id(record: SourceRecord, field: str, value: object) -> str:
         return str(value)
     if isinstance(value, Decimal):
         reason = "looks like a number read as a float; read the column as text"
-    elif value is None or (isinstance(value, str) and not value.strip()):
+    elif is_empty(value):
         reason = "is empty"
     else:
         reason = f"is not an employee id (a {type(value).__name__})"

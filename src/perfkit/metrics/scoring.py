@@ -41,7 +41,7 @@ from typing import Any, Literal
 import attrs
 
 from perfkit.errors import DataError, SchemeError, one_error
-from perfkit.io.rows import to_row_list
+from perfkit.io.rows import is_empty, to_row_list
 from perfkit.metrics.compute import compute
 from perfkit.metrics.definitions import CompiledMetrics, MetricDefinitions, load_metrics
 from perfkit.metrics.lineage import InputLineage, MetricResults, MetricValue, record_key
@@ -430,7 +430,7 @@ class _Binder:
         for name, metric in self.bindings.items():
             value = self.results.value(employee, metric)
             given = row.get(name)
-            if not (given is None or (isinstance(given, str) and not given.strip())):
+            if not is_empty(given):
                 problems.append(
                     DataError(
                         f"the input is computed from metric {metric!r}, and the row gives it too ({given!r}); "

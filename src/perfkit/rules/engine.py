@@ -23,7 +23,7 @@ import attrs
 
 from perfkit.calibration.scale import Grade, GradeScale
 from perfkit.errors import DataError, SchemeError
-from perfkit.io.rows import to_row_list
+from perfkit.io.rows import is_empty, to_row_list
 from perfkit.numbers import CONTEXT, RoundingMode, quantize, quantum, rounder, to_decimal
 from perfkit.rules import ir
 from perfkit.rules.explain import Explanation, KpiTrace, RuleTrace, TotalTrace
@@ -635,7 +635,7 @@ def _round(value: Decimal, places: int, mode: RoundingMode, employee_id: str, pa
 
 def _employee_id(row: Mapping[str, Any], index: int) -> str:
     raw = row.get(EMPLOYEE_ID)
-    if _is_missing(raw):
+    if is_empty(raw):
         raise DataError("the row has no employee_id", column=EMPLOYEE_ID, row=index)
     if isinstance(raw, str):
         return raw.strip()
@@ -652,10 +652,6 @@ def _employee_id(row: Mapping[str, Any], index: int) -> str:
 
 def _cell(employee_id: str, spec: CompiledInput, index: int) -> dict[str, Any]:
     return {"employee_id": employee_id, "column": spec.name, "row": index}
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def as_compiled(scheme: Scheme | CompiledScheme | str | Path) -> CompiledScheme:
