@@ -20,7 +20,7 @@ import json
 from typing import Any, TextIO
 
 from perfkit.errors import GoalGraphError
-from perfkit.goals.files import load_goals, validate_goals
+from perfkit.goals.files import load_goals
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import parse_instant
 from perfkit.org import Roster
@@ -117,29 +117,23 @@ def _as_of(text: str) -> datetime.date | datetime.datetime:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    from perfkit.cli import report_files
+
     roster = _roster(args)
     metrics = None
     if args.metrics:
         from perfkit.metrics.definitions import load_metrics
 
         metrics = load_metrics(args.metrics)
-    failed = False
-    report = []
-    for path in args.files:
-        problems = validate_goals(path, roster=roster, metrics=metrics)
-        failed = failed or bool(problems)
-        report.append({"file": path, "ok": not problems, "problems": [p.to_dict() for p in problems]})
-        if args.format == "json":
-            continue
-        if not problems:
-            print(f"{path}: ok ({len(load_goals(path, roster=roster))} goals)", file=out)
-            continue
-        print(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
-        for number, problem in enumerate(problems, 1):
-            print(f"{number}. " + str(problem).replace("\n", "\n   "), file=out)
-    if args.format == "json":
-        print(json.dumps(report, ensure_ascii=False, indent=2, default=str), file=out)
-    return 1 if failed else 0
+
+    def check(path: str) -> tuple[list[GoalGraphError], str]:
+        try:
+            graph = load_goals(path, roster=roster, metrics=metrics)
+        except GoalGraphError as exc:
+            return [p for p in exc.problems if isinstance(p, GoalGraphError)], ""
+        return [], f" ({len(graph)} goals)"
+
+    return report_files(args.files, check, key="file", fmt=args.format, out=out)
 
 
 def _rollup(args: argparse.Namespace, out: TextIO) -> int:

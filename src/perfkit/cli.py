@@ -26,7 +26,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -201,20 +201,34 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    return report_files(args.schemes, lambda path: (validate_scheme(path), ""), key="scheme", fmt=args.format, out=out)
+
+
+def report_files(
+    paths: Sequence[str],
+    check: Callable[[str], tuple[Sequence[PerfkitError], str]],
+    *,
+    key: str,
+    fmt: str,
+    out: TextIO,
+) -> int:
+    """``validate`` commands: each file ``ok`` (with ``check``'s note) or its numbered
+    problems, as text or JSON; 1 when any file has a problem."""
     failed = False
     report: list[dict[str, Any]] = []
-    for path in args.schemes:
-        problems = validate_scheme(path)
+    for path in paths:
+        problems, note = check(path)
         failed = failed or bool(problems)
-        report.append({"scheme": path, "ok": not problems, "problems": [p.to_dict() for p in problems]})
-        if args.format == "text":
-            if not problems:
-                print(f"{path}: ok", file=out)
-                continue
-            print(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
-            for number, problem in enumerate(problems, 1):
-                print(f"{number}. " + str(problem).replace("\n", "\n   "), file=out)
-    if args.format == "json":
+        report.append({key: path, "ok": not problems, "problems": [p.to_dict() for p in problems]})
+        if fmt != "text":
+            continue
+        if not problems:
+            print(f"{path}: ok{note}", file=out)
+            continue
+        print(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
+        for number, problem in enumerate(problems, 1):
+            print(f"{number}. " + str(problem).replace("\n", "\n   "), file=out)
+    if fmt == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str), file=out)
     return 1 if failed else 0
 
