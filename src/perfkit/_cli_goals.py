@@ -17,12 +17,14 @@ import csv
 import datetime
 import io
 import json
+from decimal import Decimal
 from typing import Any, TextIO
 
 from perfkit.errors import GoalGraphError
 from perfkit.goals.files import load_goals
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import parse_instant
+from perfkit.numbers import percent
 from perfkit.org import Roster
 
 __all__ = ["add_goal_commands"]
@@ -157,7 +159,7 @@ def _rollup(args: argparse.Namespace, out: TextIO) -> int:
             from perfkit.cli import _grid
 
             header = ["goal", "title", "owner", "status", "progress", "value", "target"]
-            table = [[r["goal"], r["title"], r["owner"], r["status"], _percent(r["progress"]), r["value"], r["target"]] for r in rows]
+            table = [[r["goal"], r["title"], r["owner"], r["status"], percent(Decimal(r["progress"]) if r["progress"] else None), r["value"], r["target"]] for r in rows]
             print(_grid(header, table), file=out)
     return 0
 
@@ -228,13 +230,3 @@ def _schema(args: argparse.Namespace, out: TextIO) -> int:
 
     print(json.dumps(GoalFile.json_schema(), ensure_ascii=False, indent=2), file=out)
     return 0
-
-
-def _percent(progress: str) -> str:
-    if not progress:
-        return "-"
-    from decimal import ROUND_HALF_UP, Decimal
-
-    return f"{(Decimal(progress) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
-
-

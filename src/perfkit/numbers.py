@@ -19,9 +19,10 @@ import numbers
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
+from fractions import Fraction
 from typing import cast
 
-__all__ = ["CONTEXT", "RoundingMode", "exact_sum", "plain_text", "quantize", "shift", "to_decimal"]
+__all__ = ["CONTEXT", "RoundingMode", "exact_sum", "percent", "plain_text", "quantize", "shift", "to_decimal"]
 
 CONTEXT = decimal.Context(
     prec=34,
@@ -168,6 +169,19 @@ def quantize(value: Decimal, places: int, mode: RoundingMode = RoundingMode.HALF
     :data:`CONTEXT`'s 34 digits.
     """
     return _ROUNDING_CONTEXTS[mode].quantize(value, quantum(places))
+
+
+def percent(value: Decimal | Fraction | None, places: int = 1) -> str:
+    """A fraction shown as a percentage, rounded half up (``"75.0%"``); ``"-"`` for None.
+
+    >>> percent(Decimal("0.4625")), percent(Fraction(1, 3)), percent(None)
+    ('46.3%', '33.3%', '-')
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, Fraction):
+        value = CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return f"{quantize(CONTEXT.multiply(value, Decimal(100)), places)}%"
 
 
 def quantum(places: int) -> Decimal:

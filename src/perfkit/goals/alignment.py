@@ -40,7 +40,7 @@ import attrs
 from perfkit._text import display_width
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.rollup import Rollup
-from perfkit.numbers import CONTEXT, plain_text
+from perfkit.numbers import CONTEXT, percent, plain_text
 
 __all__ = ["AlignmentReport", "GapStatus", "PastEnd", "TargetGap", "alignment_report"]
 
@@ -185,7 +185,7 @@ class AlignmentReport:
         """A readable report, one section per finding, columns aligned for wide characters."""
         as_of = self.as_of if isinstance(self.as_of, str) else self.as_of.isoformat()
         lines = [f"Alignment as of {as_of}"]
-        share = "-" if self.share is None else _percent(self.share)
+        share = percent(self.share)
         lines.append(
             f"Personal goals connected to a strategic root: {len(self.connected)} of {len(self.personal)} ({share})"
         )
@@ -368,12 +368,6 @@ def _signed(value: Decimal | None) -> str:
     if value is None:
         return "-"
     return ("+" if value > 0 else "") + plain_text(value)
-
-
-def _percent(value: Decimal) -> str:
-    with decimal.localcontext(CONTEXT):
-        shown = (value * 100).quantize(Decimal("0.1"), rounding=decimal.ROUND_HALF_UP)
-    return f"{shown}%"
 
 
 def _gap_note(gap: TargetGap) -> str:

@@ -51,7 +51,7 @@ from perfkit.apportion import Method, split_amount
 from perfkit.errors import GoalGraphError, one_error
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import Goal, Revision
-from perfkit.numbers import CONTEXT, exact_sum, plain_text, to_decimal
+from perfkit.numbers import CONTEXT, exact_sum, percent, plain_text, to_decimal
 from perfkit.scheme import format_weight
 
 __all__ = ["Cascade", "CascadeTree", "ShareMode", "cascade", "cascade_tree"]
@@ -522,17 +522,9 @@ def _amount(value: Decimal) -> str:
     return f"{sign}{int(whole.lstrip('-')):,}{dot}{fraction}"
 
 
-def _percent(share: Fraction) -> str:
-    with decimal.localcontext(CONTEXT):
-        shown = (Decimal(share.numerator) * 100 / Decimal(share.denominator)).quantize(
-            Decimal("0.1"), rounding=decimal.ROUND_HALF_UP
-        )
-    return f"{shown}%"
-
-
 def _table(step: Cascade) -> list[str]:
     fractions = step.fractions()
-    rows = [(child, _percent(fractions[child]), _amount(target)) for child, target in step.targets.items()]
+    rows = [(child, percent(fractions[child]), _amount(target)) for child, target in step.targets.items()]
     rows.append(("total", "", _amount(sum(step.targets.values(), Decimal(0)))))
     first = max(display_width(r[0]) for r in rows)
     second = max(len(r[1]) for r in rows)

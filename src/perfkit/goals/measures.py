@@ -26,7 +26,7 @@ from perfkit.errors import GoalGraphError
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import CheckIn, Revision
 from perfkit.goals.rollup import Rollup
-from perfkit.numbers import CONTEXT, plain_text
+from perfkit.numbers import CONTEXT, percent, plain_text
 from perfkit.org import Roster
 
 __all__ = ["Attainment", "GoalTrace", "metric_values", "personal_attainment"]
@@ -130,8 +130,8 @@ class GoalTrace:
     def lines(self, depth: int = 0) -> list[str]:
         """Readable lines, children indented below."""
         pad = "  " * depth
-        share = f"{_percent(self.weight)} × " if self.weight is not None else ""
-        head = f"{pad}{share}{self.goal} {self.title} ({self.kind}, {self.status}): progress {_percent(self.progress)}"
+        share = f"{percent(self.weight)} × " if self.weight is not None else ""
+        head = f"{pad}{share}{self.goal} {self.title} ({self.kind}, {self.status}): progress {percent(self.progress)}"
         if self.target is not None and self.value is not None:
             head += f", {plain_text(self.value)} of target {plain_text(self.target)}"
             if self.baseline:
@@ -152,13 +152,6 @@ class GoalTrace:
             for child in self.children:
                 out.extend(child.lines(depth + 2))
         return out
-
-
-def _percent(value: Decimal | None) -> str:
-    if value is None:
-        return "-"
-    with decimal.localcontext(CONTEXT):
-        return f"{(value * 100).quantize(Decimal('0.1'), rounding=decimal.ROUND_HALF_UP)}%"
 
 
 def trace(rollup: Rollup, goal_id: str, *, weight: Decimal | None = None, depth: int = 8) -> GoalTrace:

@@ -45,7 +45,7 @@ from perfkit.errors import GoalGraphError
 from perfkit.goals.checks import collector_paused, ticks
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import CheckIn, Revision, parse_instant
-from perfkit.numbers import CONTEXT, plain_text, to_decimal
+from perfkit.numbers import CONTEXT, percent, plain_text, to_decimal
 
 __all__ = ["GoalProgress", "Rollup", "attainment"]
 
@@ -118,11 +118,7 @@ class GoalProgress:
     @property
     def percent(self) -> str:
         """Progress as a percentage with one decimal (``"75.0%"``), or ``"-"``."""
-        if self.progress is None:
-            return "-"
-        with decimal.localcontext(CONTEXT):
-            shown = (self.progress * 100).quantize(Decimal("0.1"), rounding=decimal.ROUND_HALF_UP)
-        return f"{shown}%"
+        return percent(self.progress)
 
     def to_dict(self) -> dict[str, Any]:
         def text(value: Decimal | None) -> str | None:
