@@ -49,7 +49,7 @@ from pydantic import (
 )
 
 from perfkit.numbers import plain_text, shift, to_decimal
-from perfkit.scheme import FormulaText, Identifier, Label, Weight
+from perfkit.scheme import FormulaText, Identifier, Label, Weight, format_weight
 
 __all__ = [
     "CheckIn",
@@ -100,7 +100,7 @@ def _percent_or_number(value: Any) -> Any:
 
 
 def _format_percent(value: Decimal | None) -> str | None:
-    return None if value is None else f"{plain_text(shift(value, 2))}%"
+    return None if value is None else format_weight(value)
 
 
 _NUMBER_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[-+]?[0-9.,_]+\s*$"}]}

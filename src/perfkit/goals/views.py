@@ -44,7 +44,8 @@ from perfkit._text import display_width
 from perfkit.goals.graph import GoalGraph
 from perfkit.goals.model import Goal
 from perfkit.goals.rollup import Rollup
-from perfkit.numbers import CONTEXT, plain_text, shift
+from perfkit.numbers import CONTEXT, plain_text
+from perfkit.scheme import format_weight
 
 __all__ = ["JSON_FORMAT", "to_dot", "to_json", "to_mermaid", "to_text"]
 
@@ -170,7 +171,7 @@ def to_mermaid(graph: GoalGraph, *, root: str | None = None, rollup: Rollup | No
         if edge.kind == "supports":
             lines.append(f"    {child} -.->|supports| {parent}")
         elif edge.weight is not None:
-            lines.append(f'    {child} -->|"{_percent(edge.weight)}"| {parent}')
+            lines.append(f'    {child} -->|"{format_weight(edge.weight)}"| {parent}')
         else:
             lines.append(f"    {child} --> {parent}")
     return "\n".join(lines)
@@ -218,7 +219,7 @@ def to_dot(graph: GoalGraph, *, root: str | None = None, rollup: Rollup | None =
         if edge.kind == "supports":
             lines.append(f'    {ends} [style=dashed, label="supports"];')
         elif edge.weight is not None:
-            lines.append(f'    {ends} [label="{_percent(edge.weight)}"];')
+            lines.append(f'    {ends} [label="{format_weight(edge.weight)}"];')
         else:
             lines.append(f"    {ends};")
     lines.append("}")
@@ -315,7 +316,7 @@ def _edge_note(edge: _Edge | None, *, inside: bool = False) -> str:
     if edge.kind == "supports":
         return ", supports" if inside else " (supports)"
     if edge.weight is not None:
-        return f", {_percent(edge.weight)}" if inside else f" ({_percent(edge.weight)})"
+        return f", {format_weight(edge.weight)}" if inside else f" ({format_weight(edge.weight)})"
     return ""
 
 
@@ -347,10 +348,6 @@ def _state_words(goal: Goal, rollup: Rollup | None) -> list[str]:
     state = rollup[goal.id]
     words = state.percent if state.progress is not None else "no progress"
     return [words if state.status == "active" else f"{words} · {state.status}"]
-
-
-def _percent(weight: Decimal) -> str:
-    return f"{plain_text(shift(weight, 2))}%"
 
 
 def _text(value: Decimal | None) -> str | None:
