@@ -112,6 +112,14 @@ class TestEvaluateGoals:
         traced = evaluate_goals(s, g, as_of="2026-06-30", rows=[{"employee_id": "1", "bonus": 5}])
         assert traced["1"].total == Decimal("70.00")
 
+    def test_a_bad_row_is_named_by_its_place_in_the_rows(self) -> None:
+        g = graph(kr("a", "1", 4, 3), kr("b", "2", 4, 3))
+        s = scheme({"okr": {"goals": "attainment"}, "bonus": {"min": 0}}, "okr * 100 - bonus")
+        rows = [{"employee_id": "2", "bonus": 1}, {"employee_id": "1", "bonus": "lots"}]
+        with pytest.raises(DataError) as caught:
+            evaluate_goals(s, g, as_of="2026-06-30", rows=rows)
+        assert (caught.value.employee_id, caught.value.column, caught.value.row) == ("1", "bonus", 1)
+
     def test_a_row_that_also_gives_a_bound_input_is_refused(self) -> None:
         g = graph(kr("a", "1", 4, 3))
         with pytest.raises(DataError, match="comes from goals") as caught:

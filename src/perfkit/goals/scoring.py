@@ -41,8 +41,10 @@ from perfkit.goals.graph import GoalGraph
 from perfkit.goals.measures import GoalTrace, owners, personal_attainment, trace
 from perfkit.goals.rollup import Rollup
 from perfkit.io.rows import is_empty, to_row_list
+from perfkit.metrics.scoring import problem_order, relocated
+from perfkit.metrics.scoring import row_id as _row_id
 from perfkit.numbers import plain_text
-from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, _employee_id, as_compiled
+from perfkit.rules.engine import EMPLOYEE_ID, CompiledScheme, as_compiled
 from perfkit.rules.explain import Explanation
 from perfkit.rules.scorecard import Evaluation, ScoreCard
 from perfkit.scheme import GoalBinding, Scheme
@@ -188,32 +190,32 @@ def evaluate_goals(
 
         rates = on_time_rates(graph, as_of=as_of, since=since)
     row_list = [] if rows is None else to_row_list(rows)
-    ids: list[str | None] = []
-    for index, row in enumerate(row_list):
-        try:
-            ids.append(_employee_id(row, index))
-        except DataError:
-            ids.append(None)
-    people = sorted({*owners(graph), *(e for e in ids if e is not None)})
+    ids = [_row_id(row, index) for index, row in enumerate(row_list)]
     binder = _Binder(compiled, bindings, rollup, rates)
     merged: list[Mapping[str, Any]] = []
-    by_person: dict[str, tuple[Mapping[str, Any], int | None]] = {
-        e: (row, index) for index, (row, e) in enumerate(zip(row_list, ids)) if e is not None
-    }
-    for row, employee in zip(row_list, ids):
-        if employee is None:
-            merged.append(row)  # the engine reports it
-    for employee in people:
-        row, position = by_person.get(employee, ({}, None))
-        cells = binder.bind(employee, row, position)
+    positions: list[int | None] = []  # each merged row's place in ``rows`` (None: a goal owner without one)
+    for index, (row, employee) in enumerate(zip(row_list, ids)):
+        cells = {} if employee is None else binder.bind(employee, row, index)  # no id: the engine says so
         if cells is not None:
-            merged.append({**row, EMPLOYEE_ID: employee, **cells})
-    problems = sorted(binder.problems, key=lambda p: (p.employee_id or "", p.column or ""))
+            merged.append({**row, **cells})
+            positions.append(index)
+    with_rows = set(ids)
+    for employee in owners(graph):
+        if employee not in with_rows:
+            cells = binder.bind(employee, {}, None)
+            if cells is not None:
+                merged.append({EMPLOYEE_ID: employee, **cells})
+                positions.append(None)
+    problems = sorted(binder.problems, key=problem_order)
     if problems and errors == "raise":
         raise one_error(problems, f"some goal-bound inputs cannot be filled ({len(problems)} problems)", DataError)
-    evaluation = compiled.evaluate(merged, errors=errors)
-    if problems:
-        found = sorted((*evaluation.problems, *problems), key=lambda p: (p.employee_id or "", p.column or ""))
+    try:
+        evaluation = compiled.evaluate(merged, errors=errors)
+    except DataError as error:
+        raise relocated(error, positions) from None
+    found = [relocated(p, positions) for p in evaluation.problems] + problems
+    if found:
+        found.sort(key=problem_order)
         evaluation = Evaluation(evaluation.scheme_id, evaluation.scheme_version, evaluation.cards, tuple(found))
     return GoalEvaluation(
         evaluation=evaluation,

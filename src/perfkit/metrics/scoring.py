@@ -291,7 +291,7 @@ def evaluate_records(
     wanted = list(dict.fromkeys(bindings.values()))
     results = compute(relaxed, records, period, calendar=calendar, roster=roster, as_of=as_of, metrics=wanted)
     row_list = [] if rows is None else to_row_list(rows)
-    ids = [_row_id(row, index) for index, row in enumerate(row_list)]
+    ids = [row_id(row, index) for index, row in enumerate(row_list)]
     newcomers = sorted({e for e in ids if e is not None} - set(results.employees))
     if newcomers:
         results = _with_employees(results, relaxed, newcomers, wanted)
@@ -310,16 +310,16 @@ def evaluate_records(
             if cells is not None:
                 merged.append({EMPLOYEE_ID: employee, **cells})
                 positions.append(None)
-    problems = sorted(binder.problems, key=_problem_order)
+    problems = sorted(binder.problems, key=problem_order)
     if problems and errors == "raise":
         raise _one(problems, "some bound inputs cannot be filled")
     try:
         evaluation = compiled.evaluate(merged, errors=errors, history=history)
     except DataError as error:
-        raise _relocated(error, positions) from None
-    found = [_relocated(p, positions) for p in evaluation.problems] + problems
+        raise relocated(error, positions) from None
+    found = [relocated(p, positions) for p in evaluation.problems] + problems
     if found:
-        found.sort(key=_problem_order)
+        found.sort(key=problem_order)
         evaluation = Evaluation(evaluation.scheme_id, evaluation.scheme_version, evaluation.cards, tuple(found))
     return TracedEvaluation(
         evaluation=evaluation,
@@ -383,7 +383,7 @@ def _relaxed(definitions: MetricDefinitions, bound: set[str]) -> tuple[MetricDef
     return relaxed, strict
 
 
-def _row_id(row: Mapping[str, Any], index: int) -> str | None:
+def row_id(row: Mapping[str, Any], index: int) -> str | None:
     """The row's employee id, read as the engine reads it; None when it cannot be (the engine reports it)."""
     try:
         return _employee_id(row, index)
@@ -485,11 +485,11 @@ class _Binder:
 # -- errors ---------------------------------------------------------------------------------
 
 
-def _problem_order(problem: DataError) -> tuple[str, int, str]:
+def problem_order(problem: DataError) -> tuple[str, int, str]:
     return (problem.employee_id or "", -1 if problem.row is None else problem.row, problem.column or "")
 
 
-def _relocated(error: DataError, positions: list[int | None]) -> DataError:
+def relocated(error: DataError, positions: list[int | None]) -> DataError:
     """The engine's error with its row number turned back into the caller's row (None: no row)."""
     for problem in (error, *(p for p in error.problems if p is not error)):
         if isinstance(problem, DataError) and problem.row is not None and problem.row < len(positions):
